@@ -1,0 +1,52 @@
+package herald
+
+import "time"
+
+// Event is a platform event Herald accepted: its exact webhook payload bytes
+// are fixed at ingest and never rebuilt, so every delivery and redelivery
+// sends the same bytes.
+type Event struct {
+	ID             string
+	AccountID      int64
+	Key            EventKey
+	IdempotencyKey string // "" when the emitter gave none
+	// Fingerprint identifies the request's content, so a repeated
+	// idempotency key with a different event can be told apart (409).
+	Fingerprint string
+	OccurredAt  time.Time
+	Payload     []byte
+	CreatedAt   time.Time
+}
+
+// Channel is how a delivery reaches someone.
+type Channel string
+
+// The two channels.
+const (
+	ChannelWebhook Channel = "webhook"
+	ChannelEmail   Channel = "email"
+)
+
+// Status is where a delivery stands.
+type Status string
+
+// A delivery is pending until it is sent, then succeeded or failed.
+const (
+	StatusPending   Status = "pending"
+	StatusSucceeded Status = "succeeded"
+	StatusFailed    Status = "failed"
+)
+
+// Delivery is one event going out on one channel to one target: the webhook
+// URL saved when the event was accepted, or one email recipient.
+type Delivery struct {
+	ID        string
+	EventID   string
+	AccountID int64
+	EventKey  EventKey
+	Channel   Channel
+	Target    string
+	Status    Status
+	Attempts  int
+	CreatedAt time.Time
+}

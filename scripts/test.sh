@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh Debian machine or a developer's: installs
+# and starts what the tests need (PostgreSQL on a loopback port in a
+# temporary directory, stopped at the end), then runs gofmt, go vet,
+# staticcheck and go test -race against SQLite and PostgreSQL.
+#
+#   scripts/test.sh              everything
+#   scripts/test.sh ./store/...  go test arguments narrow the run
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '== %s\n' "$*" >&2; }
+
+as_root() {
+	if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_updated=
+apt_install() {
+	if [ -z "$apt_updated" ]; then
+		as_root apt-get update -qq
+		apt_updated=1
+	fi
+	DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
+}
+
+pg_bin() {
+	local d
+	for d in /usr/lib/postgresql/*/bin; do
+		[ -x "$d/initdb" ] && { echo "$d"; return 0; }
+	done
+	return 1
+}
+
+free_port() {
+	local p
+	for p in $(seq 55432 55532); do
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+pgdir=
+stop_postgres() {
+	if [ -n "$pgdir" ] && [ -d "$pgdir" ]; then
+		run_pg "$(pg_bin)/pg_ctl" -D "$pgdir/data" -m immediate -w stop >/dev/null 2>&1 || true
+		rm -rf "$pgdir"
+	fi
+}
+
+# initdb refuses to run as root: run the server as the postgres user then.
+run_pg() {
+	if [ "$(id -u)" = 0 ]; then
+		su postgres -s /bin/sh -c "$(printf '%q ' "$@")"
+	else
+		"$@"
+	fi
+}
+
+start_postgres() {
+	if ! pg_bin >/dev/null; then
+		log "installing PostgreSQL from the Debian packages"
+		apt_install postgresql
+	fi
+	local bin port
+	bin=$(pg_bin)
+	port=$(free_port)
+	pgdir=$(mktemp -d /tmp/herald-pg.XXXXXX)
+	chmod 755 "$pgdir"
+	[ "$(id -u)" = 0 ] && chown postgres "$pgdir"
+	trap stop_postgres EXIT
+	run_pg "$bin/initdb" -D "$pgdir/data" -U postgres --auth=trust --locale=C.UTF-8 --encoding=UTF8 >/dev/null
+	# fsync off: the tests need a server, not durability, and a fast one.
+	run_pg "$bin/pg_ctl" -D "$pgdir/data" -l "$pgdir/log" -w \
+		-o "-p $port -k $pgdir -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
+	run_pg "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres herald_test
+	export HERALD_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/herald_test?sslmode=disable"
+	log "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
+}
+
+if ! command -v go >/dev/null; then
+	export PATH="$PATH:/usr/local/go/bin"
+fi
+export PATH="$PATH:$(go env GOPATH)/bin"
+
+start_postgres
+
+log "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change:" $unformatted >&2
+	exit 1
+fi
+
+log "go vet"
+go vet ./...
+
+if ! command -v staticcheck >/dev/null; then
+	log "installing staticcheck"
+	go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+fi
+log "staticcheck"
+staticcheck ./...
+
+log "go test -race"
+if [ $# -eq 0 ]; then set -- ./...; fi
+go test -race -count=1 -timeout 12m "$@"

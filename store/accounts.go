@@ -1,0 +1,163 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"herald"
+)
+
+// PutAccount creates account id with name, or renames it. created reports
+// which.
+func (s *Store) PutAccount(ctx context.Context, id int64, name string) (a herald.Account, created bool, err error) {
+	now := millis(s.now())
+	err = s.Transact(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE accounts SET name = $1, updated_at = $2 WHERE id = $3`, name, now, id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n > 0 {
+			return err
+		}
+		created = true
+		_, err = tx.ExecContext(ctx, `INSERT INTO accounts (id, name, created_at, updated_at) VALUES ($1, $2, $3, $3)`, id, name, now)
+		return err
+	})
+	if err != nil {
+		return herald.Account{}, false, fmt.Errorf("store: put account: %w", err)
+	}
+	a, err = s.Account(ctx, id)
+	return a, created, err
+}
+
+// Account returns account id, or herald.ErrNotFound.
+func (s *Store) Account(ctx context.Context, id int64) (herald.Account, error) {
+	var a herald.Account
+	var created, updated int64
+	err := s.r.QueryRowContext(ctx, `SELECT id, name, created_at, updated_at FROM accounts WHERE id = $1`, id).
+		Scan(&a.ID, &a.Name, &created, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, herald.ErrNotFound
+	}
+	if err != nil {
+		return a, fmt.Errorf("store: account: %w", err)
+	}
+	a.CreatedAt, a.UpdatedAt = fromMillis(created), fromMillis(updated)
+	return a, nil
+}
+
+// PutCompany sets the account's primary contact; nil clears it.
+func (s *Store) PutCompany(ctx context.Context, accountID int64, c herald.Company) error {
+	var name, email string
+	if c.PrimaryContact != nil {
+		name, email = c.PrimaryContact.Name, c.PrimaryContact.Email
+	}
+	return s.updateAccount(ctx, accountID, `contact_name = $1, contact_email = $2`, name, email)
+}
+
+// Company returns the account's Company tab.
+func (s *Store) Company(ctx context.Context, accountID int64) (herald.Company, error) {
+	var name, email string
+	err := s.r.QueryRowContext(ctx, `SELECT contact_name, contact_email FROM accounts WHERE id = $1`, accountID).Scan(&name, &email)
+	if errors.Is(err, sql.ErrNoRows) {
+		return herald.Company{}, herald.ErrNotFound
+	}
+	if err != nil {
+		return herald.Company{}, fmt.Errorf("store: company: %w", err)
+	}
+	return company(name, email), nil
+}
+
+func company(name, email string) herald.Company {
+	if email == "" {
+		return herald.Company{}
+	}
+	return herald.Company{PrimaryContact: &herald.Contact{Name: name, Email: email}}
+}
+
+// PutSettings replaces the account's notification settings.
+func (s *Store) PutSettings(ctx context.Context, accountID int64, st herald.Settings) error {
+	events, err := json.Marshal(st.Events)
+	if err != nil {
+		return err
+	}
+	return s.updateAccount(ctx, accountID, `webhook_url = $1, event_settings = $2`, st.WebhookURL, string(events))
+}
+
+// Settings returns the account's notification settings, all five events
+// present.
+func (s *Store) Settings(ctx context.Context, accountID int64) (herald.Settings, error) {
+	var u, events string
+	err := s.r.QueryRowContext(ctx, `SELECT webhook_url, event_settings FROM accounts WHERE id = $1`, accountID).Scan(&u, &events)
+	if errors.Is(err, sql.ErrNoRows) {
+		return herald.Settings{}, herald.ErrNotFound
+	}
+	if err != nil {
+		return herald.Settings{}, fmt.Errorf("store: settings: %w", err)
+	}
+	return settings(u, events)
+}
+
+func settings(webhookURL, events string) (herald.Settings, error) {
+	st := herald.DefaultSettings()
+	st.WebhookURL = webhookURL
+	var saved map[herald.EventKey]herald.EventSettings
+	if err := json.Unmarshal([]byte(events), &saved); err != nil {
+		return st, fmt.Errorf("store: stored event settings are corrupt: %w", err)
+	}
+	for k, es := range saved {
+		if k.Valid() {
+			if es.EmailSubscribers == nil {
+				es.EmailSubscribers = []string{}
+			}
+			st.Events[k] = es
+		}
+	}
+	return st, nil
+}
+
+// Recipients is what ingest needs of an account to plan deliveries.
+type Recipients struct {
+	Account  herald.Account
+	Company  herald.Company
+	Settings herald.Settings
+}
+
+// Recipients reads account, company and settings in one query: ingest runs
+// it for every event.
+func (s *Store) Recipients(ctx context.Context, accountID int64) (Recipients, error) {
+	var r Recipients
+	var created, updated int64
+	var name, email, u, events string
+	err := s.r.QueryRowContext(ctx, `SELECT id, name, created_at, updated_at, contact_name, contact_email, webhook_url, event_settings
+		FROM accounts WHERE id = $1`, accountID).
+		Scan(&r.Account.ID, &r.Account.Name, &created, &updated, &name, &email, &u, &events)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, herald.ErrNotFound
+	}
+	if err != nil {
+		return r, fmt.Errorf("store: recipients: %w", err)
+	}
+	r.Account.CreatedAt, r.Account.UpdatedAt = fromMillis(created), fromMillis(updated)
+	r.Company = company(name, email)
+	r.Settings, err = settings(u, events)
+	return r, err
+}
+
+func (s *Store) updateAccount(ctx context.Context, accountID int64, set string, a, b any) error {
+	return s.Transact(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE accounts SET `+set+`, updated_at = $3 WHERE id = $4`, a, b, millis(s.now()), accountID)
+		if err != nil {
+			return fmt.Errorf("store: update account: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return herald.ErrNotFound
+		}
+		return nil
+	})
+}

@@ -1,0 +1,143 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"herald"
+)
+
+// InsertEvent commits an accepted event, its payload and its planned
+// deliveries in one transaction. When the account already has an event with
+// the same idempotency key, nothing is written and that first event and its
+// deliveries are returned with created false.
+func (s *Store) InsertEvent(ctx context.Context, ev herald.Event, ds []herald.Delivery) (herald.Event, []herald.Delivery, bool, error) {
+	var key any
+	if ev.IdempotencyKey != "" {
+		key = ev.IdempotencyKey
+	}
+	created := false
+	err := s.Transact(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO events (id, account_id, event_key, idempotency_key, fingerprint, occurred_at, payload, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+			ev.ID, ev.AccountID, string(ev.Key), key, ev.Fingerprint, millis(ev.OccurredAt), string(ev.Payload), millis(ev.CreatedAt))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err // a repeated idempotency key: write nothing
+		}
+		created = true
+		if len(ds) == 0 {
+			return nil
+		}
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO deliveries (id, event_id, seq, account_id, event_key, channel, target, status, attempts, created_at) VALUES `)
+		args := make([]any, 0, 10*len(ds))
+		for i, d := range ds {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			n := len(args)
+			fmt.Fprintf(&sb, "($%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10)
+			args = append(args, d.ID, d.EventID, i, d.AccountID, string(d.EventKey), string(d.Channel), d.Target, string(d.Status), d.Attempts, millis(d.CreatedAt))
+		}
+		_, err = tx.ExecContext(ctx, sb.String(), args...)
+		return err
+	})
+	if err != nil {
+		return ev, nil, false, fmt.Errorf("store: insert event: %w", err)
+	}
+	if created {
+		return ev, ds, true, nil
+	}
+	first, err := s.EventByIdempotencyKey(ctx, ev.AccountID, ev.IdempotencyKey)
+	if err != nil {
+		return ev, nil, false, err
+	}
+	fds, err := s.EventDeliveries(ctx, first.ID)
+	return first, fds, false, err
+}
+
+const eventColumns = `id, account_id, event_key, idempotency_key, fingerprint, occurred_at, payload, created_at`
+
+func scanEvent(row interface{ Scan(...any) error }) (herald.Event, error) {
+	var ev herald.Event
+	var key sql.NullString
+	var occurred, created int64
+	var payload string
+	err := row.Scan(&ev.ID, &ev.AccountID, &ev.Key, &key, &ev.Fingerprint, &occurred, &payload, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ev, herald.ErrNotFound
+	}
+	if err != nil {
+		return ev, fmt.Errorf("store: event: %w", err)
+	}
+	ev.IdempotencyKey = key.String
+	ev.OccurredAt, ev.CreatedAt = fromMillis(occurred), fromMillis(created)
+	ev.Payload = []byte(payload)
+	return ev, nil
+}
+
+// EventByIdempotencyKey returns the account's event with that key.
+func (s *Store) EventByIdempotencyKey(ctx context.Context, accountID int64, key string) (herald.Event, error) {
+	// The writer sees what was just committed even where a reader
+	// connection's snapshot might lag.
+	return scanEvent(s.w.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events WHERE account_id = $1 AND idempotency_key = $2`, accountID, key))
+}
+
+// Event returns one event by id.
+func (s *Store) Event(ctx context.Context, id string) (herald.Event, error) {
+	return scanEvent(s.r.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events WHERE id = $1`, id))
+}
+
+// Events lists the account's events, newest first, at most limit of them,
+// starting after the cursor (the last id of the previous page; "" for the
+// first page).
+func (s *Store) Events(ctx context.Context, accountID int64, after string, limit int) ([]herald.Event, error) {
+	q := `SELECT ` + eventColumns + ` FROM events WHERE account_id = $1`
+	args := []any{accountID}
+	if after != "" {
+		q += ` AND id < $2`
+		args = append(args, after)
+	}
+	q += fmt.Sprintf(` ORDER BY id DESC LIMIT %d`, limit)
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: events: %w", err)
+	}
+	defer rows.Close()
+	out := []herald.Event{}
+	for rows.Next() {
+		ev, err := scanEvent(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ev)
+	}
+	return out, rows.Err()
+}
+
+// EventDeliveries returns an event's deliveries in the order planned.
+func (s *Store) EventDeliveries(ctx context.Context, eventID string) ([]herald.Delivery, error) {
+	rows, err := s.w.QueryContext(ctx, `SELECT id, event_id, account_id, event_key, channel, target, status, attempts, created_at
+		FROM deliveries WHERE event_id = $1 ORDER BY seq`, eventID)
+	if err != nil {
+		return nil, fmt.Errorf("store: deliveries: %w", err)
+	}
+	defer rows.Close()
+	out := []herald.Delivery{}
+	for rows.Next() {
+		var d herald.Delivery
+		var created int64
+		if err := rows.Scan(&d.ID, &d.EventID, &d.AccountID, &d.EventKey, &d.Channel, &d.Target, &d.Status, &d.Attempts, &created); err != nil {
+			return nil, err
+		}
+		d.CreatedAt = fromMillis(created)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}

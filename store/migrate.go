@@ -1,0 +1,116 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Migration is one schema change: migrations/NNNN_name.sql. Files are
+// append-only: a released migration is never edited, only followed.
+type Migration struct {
+	Version int
+	Name    string
+	SQL     string
+}
+
+// Migrations returns the embedded migrations in version order.
+func Migrations() ([]Migration, error) {
+	entries, err := fs.ReadDir(migrationFiles, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var out []Migration
+	for _, e := range entries {
+		num, name, ok := strings.Cut(strings.TrimSuffix(e.Name(), ".sql"), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("store: migration file %q is not named NNNN_name.sql", e.Name())
+		}
+		body, err := fs.ReadFile(migrationFiles, "migrations/"+e.Name())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Migration{Version: v, Name: name, SQL: string(body)})
+	}
+	slices.SortFunc(out, func(a, b Migration) int { return a.Version - b.Version })
+	for i, m := range out {
+		if m.Version != i+1 {
+			return nil, fmt.Errorf("store: migrations must be numbered 1, 2, 3...: found %d at position %d", m.Version, i+1)
+		}
+	}
+	return out, nil
+}
+
+// Migrate applies every migration not yet applied, each in its own
+// transaction, and returns the versions it applied. Concurrent callers (two
+// processes starting on one PostgreSQL) are serialized by a lock.
+func (s *Store) Migrate(ctx context.Context) ([]int, error) {
+	migrations, err := Migrations()
+	if err != nil {
+		return nil, err
+	}
+	var applied []int
+	for _, m := range migrations {
+		err := s.Transact(ctx, func(tx *sql.Tx) error {
+			if s.dialect == Postgres {
+				// An arbitrary constant, the same in every Herald.
+				if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7262372583)`); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+				version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+				return err
+			}
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, m.Version).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			for _, stmt := range splitStatements(m.SQL) {
+				if _, err := tx.ExecContext(ctx, stmt); err != nil {
+					return fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
+				m.Version, m.Name, millis(s.now())); err != nil {
+				return err
+			}
+			applied = append(applied, m.Version)
+			return nil
+		})
+		if err != nil {
+			return applied, fmt.Errorf("store: migrate: %w", err)
+		}
+	}
+	return applied, nil
+}
+
+// splitStatements splits a migration at semicolons that end a line, after
+// dropping "--" comment lines; both drivers then run one statement a call.
+func splitStatements(src string) []string {
+	var lines []string
+	for line := range strings.Lines(src) {
+		if !strings.HasPrefix(strings.TrimSpace(line), "--") {
+			lines = append(lines, line)
+		}
+	}
+	var out []string
+	for stmt := range strings.SplitSeq(strings.Join(lines, ""), ";\n") {
+		if stmt = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(stmt), ";")); stmt != "" {
+			out = append(out, stmt)
+		}
+	}
+	return out
+}

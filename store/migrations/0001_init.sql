@@ -1,0 +1,67 @@
+-- Types are the ones SQLite and PostgreSQL agree on (TEXT, BIGINT), so one
+-- file serves both engines. Times are Unix milliseconds.
+
+CREATE TABLE accounts (
+    id             BIGINT PRIMARY KEY,
+    name           TEXT   NOT NULL,
+    contact_name   TEXT   NOT NULL DEFAULT '',
+    contact_email  TEXT   NOT NULL DEFAULT '',
+    webhook_url    TEXT   NOT NULL DEFAULT '',
+    event_settings TEXT   NOT NULL DEFAULT '{}',
+    created_at     BIGINT NOT NULL,
+    updated_at     BIGINT NOT NULL
+);
+
+CREATE TABLE api_keys (
+    id         TEXT   PRIMARY KEY,
+    account_id BIGINT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    name       TEXT   NOT NULL,
+    prefix     TEXT   NOT NULL,
+    hash       TEXT   NOT NULL UNIQUE,
+    created_at BIGINT NOT NULL
+);
+
+CREATE INDEX api_keys_account ON api_keys (account_id);
+
+-- The platform token generated on first start; only its hash.
+CREATE TABLE platform_tokens (
+    id         TEXT   PRIMARY KEY,
+    hash       TEXT   NOT NULL UNIQUE,
+    created_at BIGINT NOT NULL
+);
+
+CREATE TABLE events (
+    id              TEXT   PRIMARY KEY,
+    account_id      BIGINT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    event_key       TEXT   NOT NULL,
+    idempotency_key TEXT,
+    fingerprint     TEXT   NOT NULL,
+    occurred_at     BIGINT NOT NULL,
+    payload         TEXT   NOT NULL,
+    created_at      BIGINT NOT NULL
+);
+
+-- NULL keys never collide, in both engines: events without a key are
+-- never deduplicated.
+CREATE UNIQUE INDEX events_idempotency ON events (account_id, idempotency_key);
+
+CREATE TABLE deliveries (
+    id              TEXT    PRIMARY KEY,
+    event_id        TEXT    NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+    seq             INTEGER NOT NULL, -- the order ingest planned them in
+    account_id      BIGINT  NOT NULL,
+    event_key       TEXT    NOT NULL,
+    channel         TEXT    NOT NULL,
+    target          TEXT    NOT NULL,
+    status          TEXT    NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    response_status INTEGER,
+    error           TEXT    NOT NULL DEFAULT '',
+    latency_ms      BIGINT,
+    created_at      BIGINT  NOT NULL,
+    completed_at    BIGINT
+);
+
+CREATE INDEX deliveries_event ON deliveries (event_id);
+CREATE INDEX deliveries_account ON deliveries (account_id, created_at);
+CREATE INDEX deliveries_pending ON deliveries (status, created_at);
