@@ -132,7 +132,7 @@ func (s *Store) Recipients(ctx context.Context, accountID int64) (Recipients, er
 	var r Recipients
 	var created, updated int64
 	var name, email, u, events string
-	err := s.r.QueryRowContext(ctx, `SELECT id, name, created_at, updated_at, contact_name, contact_email, webhook_url, event_settings
+	err := s.queryRow(ctx, `SELECT id, name, created_at, updated_at, contact_name, contact_email, webhook_url, event_settings
 		FROM accounts WHERE id = $1`, accountID).
 		Scan(&r.Account.ID, &r.Account.Name, &created, &updated, &name, &email, &u, &events)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -23,7 +23,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, k herald.APIKey, hash string) 
 func (s *Store) APIKeyByHash(ctx context.Context, hash string) (herald.APIKey, error) {
 	var k herald.APIKey
 	var created int64
-	err := s.r.QueryRowContext(ctx, `SELECT id, account_id, name, prefix, created_at FROM api_keys WHERE hash = $1`, hash).
+	err := s.queryRow(ctx, `SELECT id, account_id, name, prefix, created_at FROM api_keys WHERE hash = $1`, hash).
 		Scan(&k.ID, &k.AccountID, &k.Name, &k.Prefix, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return k, herald.ErrNotFound

@@ -15,39 +15,19 @@ import (
 // the same idempotency key, nothing is written and that first event and its
 // deliveries are returned with created false.
 func (s *Store) InsertEvent(ctx context.Context, ev herald.Event, ds []herald.Delivery) (herald.Event, []herald.Delivery, bool, error) {
-	var key any
-	if ev.IdempotencyKey != "" {
-		key = ev.IdempotencyKey
+	ins, err := s.newEventInsert(ctx, ev, ds)
+	if err != nil {
+		return ev, nil, false, fmt.Errorf("store: insert event: %w", err)
 	}
-	created := false
-	err := s.Transact(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO events (id, account_id, event_key, idempotency_key, fingerprint, occurred_at, payload, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
-			ev.ID, ev.AccountID, string(ev.Key), key, ev.Fingerprint, millis(ev.OccurredAt), string(ev.Payload), millis(ev.CreatedAt))
-		if err != nil {
+	var created bool
+	if s.batch != nil {
+		created, err = s.batch.do(ctx, ins)
+	} else {
+		err = s.Transact(ctx, func(tx *sql.Tx) (err error) {
+			created, err = ins.exec(ctx, tx)
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return err // a repeated idempotency key: write nothing
-		}
-		created = true
-		if len(ds) == 0 {
-			return nil
-		}
-		var sb strings.Builder
-		sb.WriteString(`INSERT INTO deliveries (id, event_id, seq, account_id, event_key, channel, target, status, attempts, created_at) VALUES `)
-		args := make([]any, 0, 10*len(ds))
-		for i, d := range ds {
-			if i > 0 {
-				sb.WriteByte(',')
-			}
-			n := len(args)
-			fmt.Fprintf(&sb, "($%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10)
-			args = append(args, d.ID, d.EventID, i, d.AccountID, string(d.EventKey), string(d.Channel), d.Target, string(d.Status), d.Attempts, millis(d.CreatedAt))
-		}
-		_, err = tx.ExecContext(ctx, sb.String(), args...)
-		return err
-	})
+		})
+	}
 	if err != nil {
 		return ev, nil, false, fmt.Errorf("store: insert event: %w", err)
 	}
@@ -60,6 +40,61 @@ func (s *Store) InsertEvent(ctx context.Context, ev herald.Event, ds []herald.De
 	}
 	fds, err := s.EventDeliveries(ctx, first.ID)
 	return first, fds, false, err
+}
+
+// eventInsert is one event's writes, statements prepared and arguments
+// bound, ready to run in any transaction (its own, or a batch's).
+type eventInsert struct {
+	event, deliveries *sql.Stmt // deliveries is nil when none are planned
+	eventArgs         []any
+	deliveryArgs      []any
+}
+
+func (s *Store) newEventInsert(ctx context.Context, ev herald.Event, ds []herald.Delivery) (*eventInsert, error) {
+	var key any
+	if ev.IdempotencyKey != "" {
+		key = ev.IdempotencyKey
+	}
+	ins := &eventInsert{eventArgs: []any{ev.ID, ev.AccountID, string(ev.Key), key, ev.Fingerprint, millis(ev.OccurredAt), string(ev.Payload), millis(ev.CreatedAt)}}
+	var err error
+	ins.event, err = s.writeStmt(ctx, `INSERT INTO events (id, account_id, event_key, idempotency_key, fingerprint, occurred_at, payload, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`)
+	if err != nil || len(ds) == 0 {
+		return ins, err
+	}
+	// One statement per plan size: a plan has at most 52 rows (a webhook,
+	// the primary contact, 50 subscribers), so few are ever prepared.
+	var sb strings.Builder
+	sb.WriteString(`INSERT INTO deliveries (id, event_id, seq, account_id, event_key, channel, target, status, attempts, created_at) VALUES `)
+	ins.deliveryArgs = make([]any, 0, 10*len(ds))
+	for i, d := range ds {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		n := len(ins.deliveryArgs)
+		fmt.Fprintf(&sb, "($%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10)
+		ins.deliveryArgs = append(ins.deliveryArgs, d.ID, d.EventID, i, d.AccountID, string(d.EventKey), string(d.Channel), d.Target, string(d.Status), d.Attempts, millis(d.CreatedAt))
+	}
+	ins.deliveries, err = s.writeStmt(ctx, sb.String())
+	return ins, err
+}
+
+// exec runs the writes in tx; created is false when the idempotency key
+// was taken, and then nothing was written.
+func (ins *eventInsert) exec(ctx context.Context, tx *sql.Tx) (created bool, err error) {
+	res, err := tx.StmtContext(ctx, ins.event).ExecContext(ctx, ins.eventArgs...)
+	if err != nil {
+		return false, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return false, err
+	}
+	if ins.deliveries != nil {
+		if _, err := tx.StmtContext(ctx, ins.deliveries).ExecContext(ctx, ins.deliveryArgs...); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 const eventColumns = `id, account_id, event_key, idempotency_key, fingerprint, occurred_at, payload, created_at`

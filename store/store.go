@@ -34,8 +34,12 @@ type Store struct {
 	// it is the same pool as r.
 	w *sql.DB
 	// r serves reads; on SQLite, WAL lets them run beside the writer.
-	r   *sql.DB
-	now func() time.Time
+	r     *sql.DB
+	now   func() time.Time
+	stmts stmtCache
+	// batch groups SQLite event inserts into shared commits; nil on
+	// PostgreSQL, whose concurrent commits need no help.
+	batch *batcher
 }
 
 // Options tune Open; the zero value is fine.
@@ -96,6 +100,7 @@ func (s *Store) openSQLite(path string) error {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	s.w, s.r = w, r
+	s.batch = newBatcher(s)
 	return nil
 }
 
@@ -124,6 +129,10 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes every connection.
 func (s *Store) Close() error {
+	if s.batch != nil {
+		s.batch.close()
+	}
+	s.stmts.close()
 	err := s.w.Close()
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())

@@ -23,7 +23,7 @@ const PostgresEnv = "HERALD_TEST_POSTGRES_URL"
 type Engine struct {
 	Name string
 	// URL opens a new, empty database on this engine for the test.
-	URL func(t *testing.T) string
+	URL func(t testing.TB) string
 }
 
 // Engines returns SQLite, and PostgreSQL when configured. A suite runs
@@ -31,7 +31,7 @@ type Engine struct {
 // it, when the variable is unset.
 func Engines() []Engine {
 	return []Engine{
-		{Name: "sqlite", URL: func(t *testing.T) string {
+		{Name: "sqlite", URL: func(t testing.TB) string {
 			return "sqlite:" + filepath.Join(t.TempDir(), "herald.db")
 		}},
 		{Name: "postgres", URL: PostgresURL},
@@ -50,7 +50,7 @@ func Each(t *testing.T, fn func(t *testing.T, s *store.Store)) {
 }
 
 // Open opens and migrates the store at databaseURL, closed at the test's end.
-func Open(t *testing.T, databaseURL string) *store.Store {
+func Open(t testing.TB, databaseURL string) *store.Store {
 	t.Helper()
 	ctx := context.Background()
 	s, err := store.Open(ctx, databaseURL, store.Options{})
@@ -67,7 +67,7 @@ func Open(t *testing.T, databaseURL string) *store.Store {
 // PostgresURL creates a schema of its own on the test server and returns a
 // URL whose connections use it; the schema is dropped at the test's end.
 // Without the server configured the test is skipped.
-func PostgresURL(t *testing.T) string {
+func PostgresURL(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv(PostgresEnv)
 	if base == "" {

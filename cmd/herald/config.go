@@ -1,0 +1,129 @@
+package main
+
+import (
+	"cmp"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"herald/catalog"
+)
+
+// Config is everything an operator sets. Each field is a flag whose default
+// comes from its HERALD_* environment variable.
+type Config struct {
+	DatabaseURL         string
+	Listen              string
+	Environment         string
+	PlatformToken       string
+	SMTPURL             string
+	EmailFrom           string
+	WebhookTimeout      time.Duration
+	AllowPrivateTargets bool
+	AdminBaseURL        string
+	APIBaseURL          string
+	PublicURL           string
+	ShutdownTimeout     time.Duration
+	LogLevel            string
+	LogFormat           string
+}
+
+// setting describes one configuration knob: flag name, env var, default,
+// and help.
+type setting struct {
+	flag, env, def, help string
+}
+
+var settings = []setting{
+	{"database-url", "HERALD_DATABASE_URL", "sqlite:herald.db", "database: sqlite:PATH or postgres://..."},
+	{"listen", "HERALD_LISTEN", "127.0.0.1:8080", "address to serve HTTP on"},
+	{"environment", "HERALD_ENVIRONMENT", "local", `the deployment's namespace, sent as the payloads' "environment"`},
+	{"platform-token", "HERALD_PLATFORM_TOKEN", "", "bearer token of the platform; unset on first start, one is generated and printed once"},
+	{"smtp-url", "HERALD_SMTP_URL", "", "smtp://user:pass@host:port (STARTTLS when offered) or smtps://...; unset: emails go to the built-in outbox"},
+	{"email-from", "HERALD_EMAIL_FROM", "Herald <herald@localhost>", "From address of notification emails"},
+	{"webhook-timeout", "HERALD_WEBHOOK_TIMEOUT", "10s", "time limit of one webhook request (Go duration)"},
+	{"allow-private-targets", "HERALD_ALLOW_PRIVATE_TARGETS", "false", "allow webhook URLs on loopback/private/link-local addresses (development and tests only)"},
+	{"admin-base-url", "HERALD_ADMIN_BASE_URL", catalog.DefaultAdminBaseURL, "base of run admin links; {environment} is replaced"},
+	{"api-base-url", "HERALD_API_BASE_URL", catalog.DefaultAPIBaseURL, "base of run API links; {environment} is replaced"},
+	{"public-url", "HERALD_PUBLIC_URL", "", "how browsers reach Herald (default http:// + the listen address)"},
+	{"shutdown-timeout", "HERALD_SHUTDOWN_TIMEOUT", "15s", "how long shutdown waits for in-flight requests"},
+	{"log-level", "HERALD_LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"log-format", "HERALD_LOG_FORMAT", "text", "text or json"},
+}
+
+// parseConfig reads flags over the environment (getenv), then validates.
+func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
+	vals := make(map[string]*string, len(settings))
+	for _, s := range settings {
+		v := cmp.Or(getenv(s.env), s.def)
+		vals[s.flag] = fs.String(s.flag, v, fmt.Sprintf("%s (env %s)", s.help, s.env))
+	}
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	get := func(name string) string { return strings.TrimSpace(*vals[name]) }
+	c := Config{
+		DatabaseURL:   get("database-url"),
+		Listen:        get("listen"),
+		Environment:   get("environment"),
+		PlatformToken: get("platform-token"),
+		SMTPURL:       get("smtp-url"),
+		EmailFrom:     get("email-from"),
+		AdminBaseURL:  get("admin-base-url"),
+		APIBaseURL:    get("api-base-url"),
+		PublicURL:     get("public-url"),
+		LogLevel:      get("log-level"),
+		LogFormat:     get("log-format"),
+	}
+	var errs []error
+	duration := func(name string) time.Duration {
+		d, err := time.ParseDuration(get(name))
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("-%s: want a positive Go duration like 10s, got %q", name, get(name)))
+		}
+		return d
+	}
+	c.WebhookTimeout = duration("webhook-timeout")
+	c.ShutdownTimeout = duration("shutdown-timeout")
+	b, err := strconv.ParseBool(get("allow-private-targets"))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("-allow-private-targets: want true or false, got %q", get("allow-private-targets")))
+	}
+	c.AllowPrivateTargets = b
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("-listen: want host:port, got %q", c.Listen))
+	}
+	if c.Environment == "" {
+		errs = append(errs, errors.New("-environment: must not be empty"))
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.Listen
+	}
+	for _, u := range []struct{ name, value string }{{"admin-base-url", c.AdminBaseURL}, {"api-base-url", c.APIBaseURL}, {"public-url", c.PublicURL}} {
+		if p, err := url.Parse(strings.ReplaceAll(u.value, "{environment}", "x")); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			errs = append(errs, fmt.Errorf("-%s: want an http(s) URL, got %q", u.name, u.value))
+		}
+	}
+	if c.SMTPURL != "" {
+		if p, err := url.Parse(c.SMTPURL); err != nil || (p.Scheme != "smtp" && p.Scheme != "smtps") || p.Hostname() == "" {
+			errs = append(errs, errors.New("-smtp-url: want smtp://user:pass@host:port or smtps://..."))
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("-log-level: want debug, info, warn or error, got %q", c.LogLevel))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("-log-format: want text or json, got %q", c.LogFormat))
+	}
+	return c, errors.Join(errs...)
+}

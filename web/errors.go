@@ -1,0 +1,63 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"herald"
+)
+
+// handlerFunc is an HTTP handler that returns its error instead of writing
+// it, so every failure is reported one way (adapt).
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+var statuses = map[herald.Code]int{
+	herald.CodeInvalid:      http.StatusUnprocessableEntity,
+	herald.CodeMalformed:    http.StatusBadRequest,
+	herald.CodeTooLarge:     http.StatusRequestEntityTooLarge,
+	herald.CodeUnauthorized: http.StatusUnauthorized,
+	herald.CodeForbidden:    http.StatusForbidden,
+	herald.CodeNotFound:     http.StatusNotFound,
+	herald.CodeConflict:     http.StatusConflict,
+	herald.CodeGone:         http.StatusGone,
+	herald.CodeInternal:     http.StatusInternalServerError,
+}
+
+type errorBody struct {
+	Error struct {
+		Code    herald.Code       `json:"code"`
+		Message string            `json:"message"`
+		Fields  map[string]string `json:"fields,omitempty"`
+	} `json:"error"`
+}
+
+// adapt turns a handlerFunc into an http.Handler: a returned *herald.Error
+// becomes its status and body; anything else is logged and answered 500
+// without detail.
+func (s *Server) adapt(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := h(w, r)
+		if err == nil {
+			return
+		}
+		e, ok := errors.AsType[*herald.Error](err)
+		if !ok {
+			if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+				return // the client went away
+			}
+			s.logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+			e = &herald.Error{Code: herald.CodeInternal, Message: "internal error; it has been logged"}
+		}
+		var body errorBody
+		body.Error.Code, body.Error.Message, body.Error.Fields = e.Code, e.Message, e.Fields
+		if e.Code == herald.CodeUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="herald"`)
+		}
+		writeJSON(w, statuses[e.Code], body)
+	})
+}
+
+func notFound(w http.ResponseWriter, r *http.Request) error {
+	return herald.Errorf(herald.CodeNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
+}

@@ -1,0 +1,32 @@
+package web
+
+import "net/http"
+
+// routes is the whole HTTP surface, one line a route. "who" is enforced by
+// the wrapper: platform() for platform-only routes, account() for routes
+// an account's API key may use on its own account.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	handle := func(pattern string, h handlerFunc) { mux.Handle(pattern, s.adapt(h)) }
+
+	handle("GET /healthz", s.healthz)
+	handle("GET /readyz", s.readyz)
+
+	handle("PUT /api/v1/accounts/{account_id}", s.platform(s.putAccount))
+	handle("GET /api/v1/accounts/{account_id}", s.account(s.getAccount))
+	handle("GET /api/v1/accounts/{account_id}/company", s.account(s.getCompany))
+	handle("PUT /api/v1/accounts/{account_id}/company", s.account(s.putCompany))
+	handle("GET /api/v1/accounts/{account_id}/notifications", s.account(s.getNotifications))
+	handle("PUT /api/v1/accounts/{account_id}/notifications", s.account(s.putNotifications))
+	handle("POST /api/v1/accounts/{account_id}/api-keys", s.platform(s.createAPIKey))
+	handle("GET /api/v1/accounts/{account_id}/api-keys", s.platform(s.listAPIKeys))
+	handle("DELETE /api/v1/accounts/{account_id}/api-keys/{key_id}", s.platform(s.deleteAPIKey))
+	handle("GET /api/v1/accounts/{account_id}/events", s.account(s.listEvents))
+	handle("GET /api/v1/event-types", s.authenticated(s.getEventTypes))
+	handle("POST /api/v1/events", s.platform(s.ingest))
+	handle("GET /api/v1/events/{event_id}", s.authenticated(s.getEvent))
+
+	handle("/api/", s.authenticated(notFound))
+
+	return s.recoverPanics(securityHeaders(mux))
+}

@@ -1,0 +1,82 @@
+// Package web is Herald's HTTP interface: the JSON API of the contract
+// (../shared/spec/api.md), health checks, and later the admin pages.
+package web
+
+import (
+	"cmp"
+	"crypto/subtle"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"herald"
+	"herald/catalog"
+	"herald/dispatch"
+	"herald/store"
+)
+
+// Config wires a Server. Store, Ingester and Builder are required.
+type Config struct {
+	Store    *store.Store
+	Ingester *dispatch.Ingester
+	Builder  *catalog.Builder
+	// Guard checks webhook hosts when settings are saved; nil allows all.
+	Guard herald.HostChecker
+	// PlatformTokenHashes are the SHA-256 hashes (hex) of every token
+	// that is a platform credential.
+	PlatformTokenHashes []string
+	Logger              *slog.Logger
+	Now                 func() time.Time
+}
+
+// Server serves Herald over HTTP.
+type Server struct {
+	store          *store.Store
+	ingester       *dispatch.Ingester
+	builder        *catalog.Builder
+	guard          herald.HostChecker
+	platformHashes [][]byte
+	logger         *slog.Logger
+	now            func() time.Time
+	eventTypes     []byte // the catalog's answer, fixed for the process
+	handler        http.Handler
+}
+
+// New returns a Server for cfg.
+func New(cfg Config) *Server {
+	s := &Server{
+		store:    cfg.Store,
+		ingester: cfg.Ingester,
+		builder:  cfg.Builder,
+		guard:    cfg.Guard,
+		logger:   cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler)),
+		now:      cfg.Now,
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	for _, h := range cfg.PlatformTokenHashes {
+		if b, err := hex.DecodeString(h); err == nil {
+			s.platformHashes = append(s.platformHashes, b)
+		}
+	}
+	s.eventTypes = eventTypesBody(s.builder)
+	s.handler = s.routes()
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handler.ServeHTTP(w, r)
+}
+
+// isPlatform reports whether hash (raw SHA-256 of a presented token) is a
+// platform credential, comparing in constant time.
+func (s *Server) isPlatform(hash []byte) bool {
+	found := 0
+	for _, p := range s.platformHashes {
+		found |= subtle.ConstantTimeCompare(p, hash)
+	}
+	return found == 1
+}

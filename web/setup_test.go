@@ -1,0 +1,162 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strconv"
+	"strings"
+	"testing"
+
+	"herald"
+	"herald/catalog"
+	"herald/dispatch"
+	"herald/netguard"
+	"herald/store"
+	"herald/store/storetest"
+	"herald/web"
+)
+
+const platformToken = "hp_test_platform_token_0123456789abcdef"
+
+// fakeDNS answers for the hosts tests use, so no test depends on real DNS.
+func fakeDNS(ctx context.Context, network, host string) ([]netip.Addr, error) {
+	switch host {
+	case "internal.acme.test":
+		return []netip.Addr{netip.MustParseAddr("10.0.0.5")}, nil
+	case "rebind.acme.test":
+		return []netip.Addr{netip.MustParseAddr("203.0.113.10"), netip.MustParseAddr("127.0.0.1")}, nil
+	}
+	return []netip.Addr{netip.MustParseAddr("203.0.113.10")}, nil
+}
+
+// bundle is a running Herald API on one engine, with the platform token.
+type bundle struct {
+	t     testing.TB
+	url   string
+	store *store.Store
+}
+
+func setup(t testing.TB, databaseURL string) *bundle {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, databaseURL, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b := catalog.NewBuilder("prod-acme", "", "")
+	srv := httptest.NewServer(web.New(web.Config{
+		Store:               st,
+		Ingester:            dispatch.NewIngester(st, b, nil),
+		Builder:             b,
+		Guard:               &netguard.Guard{LookupNetIP: fakeDNS},
+		PlatformTokenHashes: []string{herald.HashToken(platformToken)},
+	}))
+	t.Cleanup(srv.Close)
+	return &bundle{t: t, url: srv.URL, store: st}
+}
+
+// each runs fn against a fresh Herald on every engine.
+func each(t *testing.T, fn func(t *testing.T, b *bundle)) {
+	t.Helper()
+	for _, e := range storetest.Engines() {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, setup(t, e.URL(t)))
+		})
+	}
+}
+
+// response is an answer: status, raw body, and the body decoded.
+type response struct {
+	status int
+	header http.Header
+	raw    []byte
+	body   map[string]any
+}
+
+// do sends body (a string of JSON, or "" for none) with token ("" for no
+// Authorization header).
+func (b *bundle) do(method, path, token, body string) response {
+	b.t.Helper()
+	req, err := http.NewRequest(method, b.url+path, strings.NewReader(body))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	r := response{status: res.StatusCode, header: res.Header, raw: raw}
+	if len(bytes.TrimSpace(raw)) > 0 {
+		d := json.NewDecoder(bytes.NewReader(raw))
+		d.UseNumber()
+		if err := d.Decode(&r.body); err != nil {
+			b.t.Fatalf("%s %s: answer is not a JSON object: %v\n%s", method, path, err, raw)
+		}
+	}
+	return r
+}
+
+// must is do that fails the test unless the status is want.
+func (b *bundle) must(want int, method, path, token, body string) response {
+	b.t.Helper()
+	r := b.do(method, path, token, body)
+	if r.status != want {
+		b.t.Fatalf("%s %s: status %d, want %d\n%s", method, path, r.status, want, r.raw)
+	}
+	return r
+}
+
+// account creates an account with a primary contact.
+func (b *bundle) account(id int, name string) {
+	b.t.Helper()
+	b.must(201, "PUT", "/api/v1/accounts/"+itoa(id), platformToken, `{"name": "`+name+`"}`)
+	b.must(200, "PUT", "/api/v1/accounts/"+itoa(id)+"/company", platformToken,
+		`{"primary_contact": {"name": "Ann Lee", "email": "ann@acme.test"}}`)
+}
+
+// apiKey creates an API key for the account and returns it.
+func (b *bundle) apiKey(id int) string {
+	b.t.Helper()
+	r := b.must(201, "POST", "/api/v1/accounts/"+itoa(id)+"/api-keys", platformToken, `{"name": "ci"}`)
+	return r.body["key"].(string)
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// errorFields returns the answer's error.fields.
+func (r response) errorFields() map[string]string {
+	out := map[string]string{}
+	e, _ := r.body["error"].(map[string]any)
+	f, _ := e["fields"].(map[string]any)
+	for k, v := range f {
+		out[k], _ = v.(string)
+	}
+	return out
+}
+
+func (r response) errorCode() string {
+	e, _ := r.body["error"].(map[string]any)
+	c, _ := e["code"].(string)
+	return c
+}
