@@ -14,7 +14,7 @@ const maxBatch = 128
 // pages to the WAL; events queued while a commit runs share the next one.
 // Each caller still returns only after its own event is committed.
 type batcher struct {
-	s    *Store
+	s       *Store
 	reqs    chan batchReq
 	done    chan struct{} // closed by close
 	stopped chan struct{} // closed when run returns
