@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
@@ -40,6 +41,9 @@ type Store struct {
 	// batch groups SQLite event inserts into shared commits; nil on
 	// PostgreSQL, whose concurrent commits need no help.
 	batch *batcher
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Options tune Open; the zero value is fine.
@@ -127,17 +131,19 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.r.PingContext(ctx)
 }
 
-// Close closes every connection.
+// Close closes every connection; calling it again does nothing.
 func (s *Store) Close() error {
-	if s.batch != nil {
-		s.batch.close()
-	}
-	s.stmts.close()
-	err := s.w.Close()
-	if s.r != s.w {
-		err = errors.Join(err, s.r.Close())
-	}
-	return err
+	s.closeOnce.Do(func() {
+		if s.batch != nil {
+			s.batch.close()
+		}
+		s.stmts.close()
+		s.closeErr = s.w.Close()
+		if s.r != s.w {
+			s.closeErr = errors.Join(s.closeErr, s.r.Close())
+		}
+	})
+	return s.closeErr
 }
 
 // Transact runs fn in a write transaction: committed when fn returns nil,
