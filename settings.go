@@ -39,27 +39,33 @@ func DefaultSettings() Settings {
 }
 
 // MarshalJSON writes the document with the events in the spec's order, the
-// order admins see them in.
+// order admins see them in, and the URL's & unescaped, as it was saved.
 func (s Settings) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
-	u, err := json.Marshal(s.WebhookURL)
-	if err != nil {
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	encode := func(v any) error {
+		err := enc.Encode(v)
+		b.Truncate(b.Len() - 1) // Encode ends each value with a newline
+		return err
+	}
+	b.WriteString(`{"webhook_url":`)
+	if err := encode(s.WebhookURL); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(&b, `{"webhook_url":%s,"events":{`, u)
+	b.WriteString(`,"events":{`)
 	for i, k := range EventKeys() {
 		es := s.Events[k]
 		if es.EmailSubscribers == nil {
 			es.EmailSubscribers = []string{}
 		}
-		v, err := json.Marshal(es)
-		if err != nil {
-			return nil, err
-		}
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, `%q:%s`, k, v)
+		fmt.Fprintf(&b, `%q:`, k)
+		if err := encode(es); err != nil {
+			return nil, err
+		}
 	}
 	b.WriteString("}}")
 	return b.Bytes(), nil

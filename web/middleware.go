@@ -1,8 +1,11 @@
 package web
 
 import (
+	"cmp"
+	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"time"
 )
 
 // securityHeaders keeps browsers from sniffing or caching API answers,
@@ -31,5 +34,39 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 			}
 		}()
 		next.ServeHTTP(w, r)
+	})
+}
+
+// statusRecorder remembers the status a handler wrote, for the access log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// accessLog logs every request at debug level (HERALD_LOG_LEVEL=debug) and
+// server errors at warn, so a busy ingest path costs nothing by default.
+func (s *Server) accessLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		status := cmp.Or(rec.status, http.StatusOK)
+		level := slog.LevelDebug
+		if status >= 500 {
+			level = slog.LevelWarn
+		}
+		if s.logger.Enabled(r.Context(), level) {
+			s.logger.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "status", status,
+				"duration_ms", float64(time.Since(start).Microseconds())/1000, "remote", r.RemoteAddr)
+		}
 	})
 }

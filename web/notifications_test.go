@@ -69,6 +69,12 @@ func TestNotificationsSaveAndReplaceWhole(t *testing.T) {
 		if r.body["webhook_url"] != "" {
 			t.Errorf("webhook_url = %v", r.body["webhook_url"])
 		}
+		// The URL comes back byte for byte, & unescaped.
+		b.must(200, "PUT", "/api/v1/accounts/100/notifications", platformToken, `{"webhook_url": "https://hooks.acme.test/in?a=1&b=%20<x>"}`)
+		r = b.must(200, "GET", "/api/v1/accounts/100/notifications", platformToken, "")
+		if !strings.Contains(string(r.raw), `"webhook_url":"https://hooks.acme.test/in?a=1&b=%20<x>"`) {
+			t.Errorf("URL not returned as saved: %s", r.raw)
+		}
 	})
 }
 

@@ -28,5 +28,5 @@ func (s *Server) routes() http.Handler {
 
 	handle("/api/", s.authenticated(notFound))
 
-	return s.recoverPanics(securityHeaders(mux))
+	return s.accessLog(s.recoverPanics(securityHeaders(mux)))
 }

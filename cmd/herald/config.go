@@ -114,7 +114,7 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	}
 	if c.SMTPURL != "" {
 		if p, err := url.Parse(c.SMTPURL); err != nil || (p.Scheme != "smtp" && p.Scheme != "smtps") || p.Hostname() == "" {
-			errs = append(errs, errors.New("-smtp-url: want smtp://user:pass@host:port or smtps://..."))
+			errs = append(errs, errors.New("-smtp-url: want smtp://user:pass@host:port or smtps://user:pass@host:port"))
 		}
 	}
 	switch c.LogLevel {
