@@ -111,6 +111,10 @@ func serveConfig(ctx context.Context, cfg Config, stdout io.Writer, logger *slog
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	if cfg.PublicURL == "http://"+cfg.Listen {
+		// The default follows the address actually bound (port 0 in tests).
+		cfg.PublicURL = "http://" + ln.Addr().String()
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	logger.Info("herald serving", "version", version, "addr", ln.Addr().String(), "database", string(st.Dialect()),
