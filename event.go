@@ -49,4 +49,26 @@ type Delivery struct {
 	Status    Status
 	Attempts  int
 	CreatedAt time.Time
+	// IsTest marks a test send from the settings page or API.
+	IsTest bool
+	// The outcome of the latest attempt; zero until one completes.
+	ResponseStatus int
+	Error          string
+	Latency        time.Duration
+	CompletedAt    time.Time
+}
+
+// Attempt is one try of a delivery: what was sent and what came back.
+type Attempt struct {
+	ID              string
+	DeliveryID      string
+	StartedAt       time.Time
+	CompletedAt     time.Time
+	Target          string // URL with query values masked, or the address
+	RequestHeaders  map[string][]string
+	ResponseStatus  int
+	ResponseHeaders map[string][]string
+	ResponseBody    string // at most 4 KiB
+	Error           string
+	Latency         time.Duration
 }

@@ -6,13 +6,13 @@ import (
 	"errors"
 )
 
-// maxBatch bounds how many events share one SQLite transaction.
+// maxBatch bounds how many writes share one SQLite transaction.
 const maxBatch = 128
 
-// batcher commits concurrent event inserts together (group commit). SQLite
-// has one writer, and most of an insert's cost is the commit writing its
-// pages to the WAL; events queued while a commit runs share the next one.
-// Each caller still returns only after its own event is committed.
+// batcher commits concurrent writes together (group commit). SQLite has one
+// writer, and most of a small write's cost is the commit syncing its pages
+// to the WAL; writes queued while a commit runs share the next one. Each
+// caller still returns only after its own write is committed.
 type batcher struct {
 	s       *Store
 	reqs    chan batchReq
@@ -20,14 +20,12 @@ type batcher struct {
 	stopped chan struct{} // closed when run returns
 }
 
+// A batchReq is one caller's writes. fn may run twice: once in a shared
+// transaction that is rolled back, then alone. It must not keep state
+// across runs except through its return value.
 type batchReq struct {
-	ins   *eventInsert
-	reply chan batchReply
-}
-
-type batchReply struct {
-	created bool
-	err     error
+	fn    func(ctx context.Context, tx *sql.Tx) error
+	reply chan error
 }
 
 func newBatcher(s *Store) *batcher {
@@ -38,27 +36,27 @@ func newBatcher(s *Store) *batcher {
 
 var errClosed = errors.New("store: closed")
 
-// do queues ins and waits for its commit. If ctx ends first the insert may
-// still commit: the caller cannot know, and retries with its idempotency
-// key are safe.
-func (b *batcher) do(ctx context.Context, ins *eventInsert) (bool, error) {
-	r := batchReq{ins: ins, reply: make(chan batchReply, 1)}
+// do queues fn and waits for its commit. If ctx ends first the write may
+// still commit: the caller cannot know, so writes must be safe to repeat
+// (ingest has idempotency keys; completions are guarded by leases).
+func (b *batcher) do(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	r := batchReq{fn: fn, reply: make(chan error, 1)}
 	select {
 	case b.reqs <- r:
 	case <-b.done:
-		return false, errClosed
+		return errClosed
 	case <-ctx.Done():
-		return false, ctx.Err()
+		return ctx.Err()
 	}
 	select {
-	case rep := <-r.reply:
-		return rep.created, rep.err
+	case err := <-r.reply:
+		return err
 	case <-ctx.Done():
-		return false, ctx.Err()
+		return ctx.Err()
 	}
 }
 
-// close stops taking inserts and waits for the commit in progress.
+// close stops taking writes and waits for the commit in progress.
 func (b *batcher) close() {
 	close(b.done)
 	<-b.stopped
@@ -87,33 +85,34 @@ func (b *batcher) run() {
 	}
 }
 
-// commit writes the batch in one transaction. If that fails, each insert
-// is retried alone, so one bad insert fails only its own caller.
+// commit writes the batch in one transaction. If that fails, each write is
+// retried alone, so one bad write fails only its own caller.
 func (b *batcher) commit(batch []batchReq) {
 	ctx := context.Background() // a batch outlives any one caller's request
-	created := make([]bool, len(batch))
 	err := b.s.Transact(ctx, func(tx *sql.Tx) error {
-		for i, r := range batch {
-			c, err := r.ins.exec(ctx, tx)
-			if err != nil {
+		for _, r := range batch {
+			if err := r.fn(ctx, tx); err != nil {
 				return err
 			}
-			created[i] = c
 		}
 		return nil
 	})
-	if err == nil {
-		for i, r := range batch {
-			r.reply <- batchReply{created: created[i]}
+	if err == nil || len(batch) == 1 {
+		for _, r := range batch {
+			r.reply <- err
 		}
 		return
 	}
 	for _, r := range batch {
-		var c bool
-		err := b.s.Transact(ctx, func(tx *sql.Tx) (err error) {
-			c, err = r.ins.exec(ctx, tx)
-			return err
-		})
-		r.reply <- batchReply{created: c, err: err}
+		r.reply <- b.s.Transact(ctx, func(tx *sql.Tx) error { return r.fn(ctx, tx) })
 	}
+}
+
+// write runs fn in a write transaction: batched with others on SQLite, its
+// own on PostgreSQL.
+func (s *Store) write(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	if s.batch != nil {
+		return s.batch.do(ctx, fn)
+	}
+	return s.Transact(ctx, func(tx *sql.Tx) error { return fn(ctx, tx) })
 }

@@ -20,18 +20,15 @@ func (s *Store) InsertEvent(ctx context.Context, ev herald.Event, ds []herald.De
 		return ev, nil, false, fmt.Errorf("store: insert event: %w", err)
 	}
 	var created bool
-	if s.batch != nil {
-		created, err = s.batch.do(ctx, ins)
-	} else {
-		err = s.Transact(ctx, func(tx *sql.Tx) (err error) {
-			created, err = ins.exec(ctx, tx)
-			return err
-		})
-	}
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) (err error) {
+		created, err = ins.exec(ctx, tx)
+		return err
+	})
 	if err != nil {
 		return ev, nil, false, fmt.Errorf("store: insert event: %w", err)
 	}
 	if created {
+		s.notify(ctx)
 		return ev, ds, true, nil
 	}
 	first, err := s.EventByIdempotencyKey(ctx, ev.AccountID, ev.IdempotencyKey)
@@ -46,6 +43,7 @@ func (s *Store) InsertEvent(ctx context.Context, ev herald.Event, ds []herald.De
 // bound, ready to run in any transaction (its own, or a batch's).
 type eventInsert struct {
 	event, deliveries *sql.Stmt // deliveries is nil when none are planned
+	notify            *sql.Stmt // PostgreSQL: wakes workers in every process at commit
 	eventArgs         []any
 	deliveryArgs      []any
 }
@@ -65,17 +63,35 @@ func (s *Store) newEventInsert(ctx context.Context, ev herald.Event, ds []herald
 	// One statement per plan size: a plan has at most 52 rows (a webhook,
 	// the primary contact, 50 subscribers), so few are ever prepared.
 	var sb strings.Builder
-	sb.WriteString(`INSERT INTO deliveries (id, event_id, seq, account_id, event_key, channel, target, status, attempts, created_at) VALUES `)
-	ins.deliveryArgs = make([]any, 0, 10*len(ds))
+	sb.WriteString(`INSERT INTO deliveries (id, event_id, seq, account_id, event_key, channel, target, host, is_test, status, attempts,
+		next_attempt_at, created_at) VALUES `)
+	const cols = 13
+	ins.deliveryArgs = make([]any, 0, cols*len(ds))
 	for i, d := range ds {
 		if i > 0 {
 			sb.WriteByte(',')
 		}
-		n := len(ins.deliveryArgs)
-		fmt.Fprintf(&sb, "($%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10)
-		ins.deliveryArgs = append(ins.deliveryArgs, d.ID, d.EventID, i, d.AccountID, string(d.EventKey), string(d.Channel), d.Target, string(d.Status), d.Attempts, millis(d.CreatedAt))
+		sb.WriteByte('(')
+		for c := range cols {
+			if c > 0 {
+				sb.WriteByte(',')
+			}
+			fmt.Fprintf(&sb, "$%d", len(ins.deliveryArgs)+c+1)
+		}
+		sb.WriteByte(')')
+		isTest := 0
+		if d.IsTest {
+			isTest = 1
+		}
+		ins.deliveryArgs = append(ins.deliveryArgs, d.ID, d.EventID, i, d.AccountID, string(d.EventKey), string(d.Channel), d.Target,
+			hostOf(d.Channel, d.Target), isTest, string(d.Status), d.Attempts, millis(d.CreatedAt), millis(d.CreatedAt))
 	}
-	ins.deliveries, err = s.writeStmt(ctx, sb.String())
+	if ins.deliveries, err = s.writeStmt(ctx, sb.String()); err != nil {
+		return ins, err
+	}
+	if s.dialect == Postgres {
+		ins.notify, err = s.writeStmt(ctx, `SELECT pg_notify('`+notifyChannel+`', '')`)
+	}
 	return ins, err
 }
 
@@ -92,6 +108,11 @@ func (ins *eventInsert) exec(ctx context.Context, tx *sql.Tx) (created bool, err
 	if ins.deliveries != nil {
 		if _, err := tx.StmtContext(ctx, ins.deliveries).ExecContext(ctx, ins.deliveryArgs...); err != nil {
 			return false, err
+		}
+		if ins.notify != nil {
+			if _, err := tx.StmtContext(ctx, ins.notify).ExecContext(ctx); err != nil {
+				return false, err
+			}
 		}
 	}
 	return true, nil
@@ -152,27 +173,6 @@ func (s *Store) Events(ctx context.Context, accountID int64, after string, limit
 			return nil, err
 		}
 		out = append(out, ev)
-	}
-	return out, rows.Err()
-}
-
-// EventDeliveries returns an event's deliveries in the order planned.
-func (s *Store) EventDeliveries(ctx context.Context, eventID string) ([]herald.Delivery, error) {
-	rows, err := s.w.QueryContext(ctx, `SELECT id, event_id, account_id, event_key, channel, target, status, attempts, created_at
-		FROM deliveries WHERE event_id = $1 ORDER BY seq`, eventID)
-	if err != nil {
-		return nil, fmt.Errorf("store: deliveries: %w", err)
-	}
-	defer rows.Close()
-	out := []herald.Delivery{}
-	for rows.Next() {
-		var d herald.Delivery
-		var created int64
-		if err := rows.Scan(&d.ID, &d.EventID, &d.AccountID, &d.EventKey, &d.Channel, &d.Target, &d.Status, &d.Attempts, &created); err != nil {
-			return nil, err
-		}
-		d.CreatedAt = fromMillis(created)
-		out = append(out, d)
 	}
 	return out, rows.Err()
 }

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"herald"
+
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
 	_ "modernc.org/sqlite"             // registers "sqlite"
 )
@@ -44,6 +46,11 @@ type Store struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	url  string          // to open the LISTEN connection
+	wake wakeups         // see notify.go
+	life context.Context // ends at Close, stopping background work
+	stop context.CancelFunc
 }
 
 // Options tune Open; the zero value is fine.
@@ -55,7 +62,8 @@ type Options struct {
 // Open connects to databaseURL: "sqlite:PATH" or "postgres://..." (also
 // "postgresql://..."). It does not migrate; call Migrate.
 func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error) {
-	s := &Store{now: opts.Now}
+	s := &Store{now: opts.Now, url: databaseURL}
+	s.life, s.stop = context.WithCancel(context.Background())
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -138,6 +146,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes every connection; calling it again does nothing.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.stop()
 		if s.batch != nil {
 			s.batch.close()
 		}
@@ -190,3 +199,5 @@ func redact(raw string) string {
 	}
 	return u.String()
 }
+
+func notFound() error { return herald.ErrNotFound }

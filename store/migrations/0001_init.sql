@@ -45,6 +45,9 @@ CREATE TABLE events (
 -- never deduplicated.
 CREATE UNIQUE INDEX events_idempotency ON events (account_id, idempotency_key);
 
+-- The deliveries table is also the queue: a worker claims due rows by
+-- setting a lease, sends, and completes them; a lease that expires (the
+-- worker died) makes the row claimable again.
 CREATE TABLE deliveries (
     id              TEXT    PRIMARY KEY,
     event_id        TEXT    NOT NULL REFERENCES events (id) ON DELETE CASCADE,
@@ -53,8 +56,13 @@ CREATE TABLE deliveries (
     event_key       TEXT    NOT NULL,
     channel         TEXT    NOT NULL,
     target          TEXT    NOT NULL,
+    host            TEXT    NOT NULL DEFAULT '', -- a webhook's host, for per-host limits
+    is_test         INTEGER NOT NULL DEFAULT 0,
     status          TEXT    NOT NULL,
     attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT  NOT NULL DEFAULT 0,
+    lease_owner     TEXT    NOT NULL DEFAULT '',
+    lease_until     BIGINT  NOT NULL DEFAULT 0,
     response_status INTEGER,
     error           TEXT    NOT NULL DEFAULT '',
     latency_ms      BIGINT,
@@ -64,4 +72,35 @@ CREATE TABLE deliveries (
 
 CREATE INDEX deliveries_event ON deliveries (event_id);
 CREATE INDEX deliveries_account ON deliveries (account_id, created_at);
-CREATE INDEX deliveries_pending ON deliveries (status, created_at);
+CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX deliveries_completed ON deliveries (completed_at) WHERE status <> 'pending';
+
+-- Every try of a delivery, with what was sent and what came back.
+CREATE TABLE delivery_attempts (
+    id               TEXT    PRIMARY KEY,
+    delivery_id      TEXT    NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
+    started_at       BIGINT  NOT NULL,
+    completed_at     BIGINT  NOT NULL,
+    target           TEXT    NOT NULL, -- URL with query values masked, or the address
+    request_headers  TEXT    NOT NULL DEFAULT '{}',
+    response_status  INTEGER,
+    response_headers TEXT    NOT NULL DEFAULT '{}',
+    response_body    TEXT    NOT NULL DEFAULT '',
+    error            TEXT    NOT NULL DEFAULT '',
+    latency_ms       BIGINT  NOT NULL DEFAULT 0
+);
+
+CREATE INDEX delivery_attempts_delivery ON delivery_attempts (delivery_id, started_at);
+
+-- Emails kept when no SMTP server is configured: never dropped.
+CREATE TABLE outbox (
+    id          TEXT   PRIMARY KEY,
+    delivery_id TEXT   NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
+    account_id  BIGINT NOT NULL,
+    recipient   TEXT   NOT NULL,
+    subject     TEXT   NOT NULL,
+    message     TEXT   NOT NULL, -- the whole RFC 5322 message
+    created_at  BIGINT NOT NULL
+);
+
+CREATE INDEX outbox_account ON outbox (account_id, created_at);

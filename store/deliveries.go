@@ -1,0 +1,142 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"herald"
+)
+
+const deliveryColumns = `d.id, d.event_id, d.account_id, d.event_key, d.channel, d.target, d.status, d.attempts, d.created_at,
+	d.is_test, d.response_status, d.error, d.latency_ms, d.completed_at`
+
+// scanDelivery scans deliveryColumns, then extra destinations.
+func scanDelivery(row interface{ Scan(...any) error }, extra ...any) (herald.Delivery, error) {
+	var d herald.Delivery
+	var created int64
+	var isTest int
+	var status, latency, completed sql.NullInt64
+	dest := append([]any{&d.ID, &d.EventID, &d.AccountID, &d.EventKey, &d.Channel, &d.Target, &d.Status, &d.Attempts, &created,
+		&isTest, &status, &d.Error, &latency, &completed}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return d, herald.ErrNotFound
+		}
+		return d, fmt.Errorf("store: delivery: %w", err)
+	}
+	d.CreatedAt = fromMillis(created)
+	d.IsTest = isTest != 0
+	d.ResponseStatus = int(status.Int64)
+	d.Latency = time.Duration(latency.Int64) * time.Millisecond
+	if completed.Valid {
+		d.CompletedAt = fromMillis(completed.Int64)
+	}
+	return d, nil
+}
+
+// Delivery returns one delivery.
+func (s *Store) Delivery(ctx context.Context, id string) (herald.Delivery, error) {
+	return scanDelivery(s.r.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries d WHERE d.id = $1`, id))
+}
+
+// DeliveryFilter narrows a delivery list; zero fields match everything.
+type DeliveryFilter struct {
+	AccountID int64
+	EventKey  herald.EventKey
+	Channel   herald.Channel
+	Status    herald.Status
+	// After is the cursor: the last id of the previous page.
+	After string
+	Limit int
+}
+
+// Deliveries lists an account's deliveries, newest first.
+func (s *Store) Deliveries(ctx context.Context, f DeliveryFilter) ([]herald.Delivery, error) {
+	where := []string{"d.account_id = $1"}
+	args := []any{f.AccountID}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	if f.EventKey != "" {
+		add("d.event_key = $%d", string(f.EventKey))
+	}
+	if f.Channel != "" {
+		add("d.channel = $%d", string(f.Channel))
+	}
+	if f.Status != "" {
+		add("d.status = $%d", string(f.Status))
+	}
+	if f.After != "" {
+		add("d.id < $%d", f.After)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries d WHERE `+strings.Join(where, " AND ")+
+		fmt.Sprintf(` ORDER BY d.id DESC LIMIT %d`, f.Limit), args...)
+	if err != nil {
+		return nil, wrap("deliveries", err)
+	}
+	defer rows.Close()
+	out := []herald.Delivery{}
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// EventDeliveries returns an event's deliveries in the order planned.
+func (s *Store) EventDeliveries(ctx context.Context, eventID string) ([]herald.Delivery, error) {
+	rows, err := s.w.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries d WHERE d.event_id = $1 ORDER BY d.seq`, eventID)
+	if err != nil {
+		return nil, wrap("deliveries", err)
+	}
+	defer rows.Close()
+	out := []herald.Delivery{}
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// Attempts returns a delivery's attempts, oldest first.
+func (s *Store) Attempts(ctx context.Context, deliveryID string) ([]herald.Attempt, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, delivery_id, started_at, completed_at, target, request_headers, response_status,
+		response_headers, response_body, error, latency_ms FROM delivery_attempts WHERE delivery_id = $1 ORDER BY started_at, id`, deliveryID)
+	if err != nil {
+		return nil, wrap("attempts", err)
+	}
+	defer rows.Close()
+	out := []herald.Attempt{}
+	for rows.Next() {
+		var a herald.Attempt
+		var started, completed, latency int64
+		var status sql.NullInt64
+		var reqh, resh string
+		if err := rows.Scan(&a.ID, &a.DeliveryID, &started, &completed, &a.Target, &reqh, &status, &resh, &a.ResponseBody, &a.Error, &latency); err != nil {
+			return nil, wrap("attempts", err)
+		}
+		a.StartedAt, a.CompletedAt = fromMillis(started), fromMillis(completed)
+		a.ResponseStatus = int(status.Int64)
+		a.Latency = time.Duration(latency) * time.Millisecond
+		if err := json.Unmarshal([]byte(reqh), &a.RequestHeaders); err != nil {
+			return nil, wrap("attempts", err)
+		}
+		if err := json.Unmarshal([]byte(resh), &a.ResponseHeaders); err != nil {
+			return nil, wrap("attempts", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,67 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// OutboxMessage is an email kept in the built-in outbox, used when no SMTP
+// server is configured.
+type OutboxMessage struct {
+	ID         string    `json:"id"`
+	DeliveryID string    `json:"delivery_id"`
+	AccountID  int64     `json:"account_id"`
+	Recipient  string    `json:"recipient"`
+	Subject    string    `json:"subject"`
+	Message    string    `json:"message"` // the whole RFC 5322 message
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+func (s *Store) insertOutbox(ctx context.Context, tx *sql.Tx, m *OutboxMessage) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO outbox (id, delivery_id, account_id, recipient, subject, message, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, m.ID, m.DeliveryID, m.AccountID, m.Recipient, m.Subject, textSafe(m.Message), millis(m.CreatedAt))
+	return err
+}
+
+// Outbox lists an account's outbox messages, newest first, without their
+// bodies; after is the previous page's last id.
+func (s *Store) Outbox(ctx context.Context, accountID int64, after string, limit int) ([]OutboxMessage, error) {
+	q := `SELECT id, delivery_id, account_id, recipient, subject, '', created_at FROM outbox WHERE account_id = $1`
+	args := []any{accountID}
+	if after != "" {
+		q += ` AND id < $2`
+		args = append(args, after)
+	}
+	rows, err := s.r.QueryContext(ctx, q+fmt.Sprintf(` ORDER BY id DESC LIMIT %d`, limit), args...)
+	if err != nil {
+		return nil, wrap("outbox", err)
+	}
+	defer rows.Close()
+	out := []OutboxMessage{}
+	for rows.Next() {
+		m, err := scanOutbox(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// OutboxMessage returns one message, body included.
+func (s *Store) OutboxMessage(ctx context.Context, id string) (OutboxMessage, error) {
+	return scanOutbox(s.r.QueryRowContext(ctx, `SELECT id, delivery_id, account_id, recipient, subject, message, created_at FROM outbox WHERE id = $1`, id))
+}
+
+func scanOutbox(row interface{ Scan(...any) error }) (OutboxMessage, error) {
+	var m OutboxMessage
+	var created int64
+	err := row.Scan(&m.ID, &m.DeliveryID, &m.AccountID, &m.Recipient, &m.Subject, &m.Message, &created)
+	if err == sql.ErrNoRows {
+		return m, notFound()
+	}
+	m.CreatedAt = fromMillis(created)
+	return m, wrap("outbox", err)
+}

@@ -1,0 +1,247 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"herald"
+)
+
+// Job is a claimed delivery with what sending it needs.
+type Job struct {
+	Delivery    herald.Delivery
+	Host        string
+	Payload     []byte
+	AccountName string
+	// LeaseUntil is when another worker may take the job over.
+	LeaseUntil time.Time
+}
+
+// Claim leases up to limit due deliveries to owner until now+lease,
+// skipping webhooks to the hosts in busy (those at their concurrency
+// limit). Due means pending, its next attempt time reached, and not leased
+// or its lease expired (a worker that died leaves its jobs this way). On
+// PostgreSQL the claim skips rows other processes are claiming.
+func (s *Store) Claim(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int, busy []string) ([]Job, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	args := []any{owner, millis(now.Add(lease)), millis(now)}
+	hostFilter := ""
+	if len(busy) > 0 {
+		marks := make([]string, len(busy))
+		for i, h := range busy {
+			args = append(args, h)
+			marks[i] = fmt.Sprintf("$%d", len(args))
+		}
+		hostFilter = " AND host NOT IN (" + strings.Join(marks, ",") + ")"
+	}
+	lock := ""
+	if s.dialect == Postgres {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	q := `UPDATE deliveries SET lease_owner = $1, lease_until = $2 WHERE id IN (
+		SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $3 AND lease_until < $3` + hostFilter + `
+		ORDER BY next_attempt_at LIMIT ` + fmt.Sprint(limit) + lock + `) RETURNING id`
+	var ids []string
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		ids = ids[:0]
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		return rows.Err()
+	})
+	if err != nil || len(ids) == 0 {
+		return nil, wrap("claim", err)
+	}
+	return s.jobs(ctx, ids)
+}
+
+func (s *Store) jobs(ctx context.Context, ids []string) ([]Job, error) {
+	args := make([]any, len(ids))
+	marks := make([]string, len(ids))
+	for i, id := range ids {
+		args[i] = id
+		marks[i] = fmt.Sprintf("$%d", i+1)
+	}
+	// The writer sees the claim it just committed even on SQLite, where a
+	// reader's snapshot could be a moment older.
+	rows, err := s.w.QueryContext(ctx, `SELECT `+deliveryColumns+`, d.host, d.lease_until, e.payload, a.name
+		FROM deliveries d JOIN events e ON e.id = d.event_id JOIN accounts a ON a.id = d.account_id
+		WHERE d.id IN (`+strings.Join(marks, ",")+`) ORDER BY d.next_attempt_at`, args...)
+	if err != nil {
+		return nil, wrap("claim", err)
+	}
+	defer rows.Close()
+	var jobs []Job
+	for rows.Next() {
+		var j Job
+		var until int64
+		var payload string
+		d, err := scanDelivery(rows, &j.Host, &until, &payload, &j.AccountName)
+		if err != nil {
+			return nil, err
+		}
+		j.Delivery, j.LeaseUntil, j.Payload = d, fromMillis(until), []byte(payload)
+		jobs = append(jobs, j)
+	}
+	return jobs, rows.Err()
+}
+
+// Outcome is how one claimed delivery went.
+type Outcome struct {
+	DeliveryID string
+	Owner      string // the lease holder completing it
+	Attempt    herald.Attempt
+	// Status is succeeded or failed, or pending to try again at RetryAt
+	// (a transient SMTP failure).
+	Status  herald.Status
+	RetryAt time.Time
+	// Outbox, when set, is the email kept in the built-in outbox, stored
+	// with the outcome so a delivery is never marked sent without it.
+	Outbox *OutboxMessage
+}
+
+// Complete records outcomes: each attempt is logged, and each delivery
+// takes its new status and releases its lease. An outcome whose lease was
+// taken over by another worker (it ran past its lease) is still logged as
+// an attempt but does not change the delivery, which the other worker owns.
+func (s *Store) Complete(ctx context.Context, outcomes []Outcome) error {
+	return wrap("complete", s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		for _, o := range outcomes {
+			if err := s.insertAttempt(ctx, tx, o.Attempt); err != nil {
+				return err
+			}
+			if o.Outbox != nil {
+				if err := s.insertOutbox(ctx, tx, o.Outbox); err != nil {
+					return err
+				}
+			}
+			completed := any(millis(o.Attempt.CompletedAt))
+			next := int64(0)
+			if o.Status == herald.StatusPending {
+				completed, next = nil, millis(o.RetryAt)
+			}
+			var status any
+			if o.Attempt.ResponseStatus != 0 {
+				status = o.Attempt.ResponseStatus
+			}
+			_, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = $1, attempts = attempts + 1, response_status = $2, error = $3,
+				latency_ms = $4, completed_at = $5, next_attempt_at = $6, lease_owner = '', lease_until = 0
+				WHERE id = $7 AND lease_owner = $8`,
+				string(o.Status), status, o.Attempt.Error, o.Attempt.Latency.Milliseconds(), completed, next, o.DeliveryID, o.Owner)
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+}
+
+func (s *Store) insertAttempt(ctx context.Context, tx *sql.Tx, a herald.Attempt) error {
+	reqh, err := json.Marshal(nonNil(a.RequestHeaders))
+	if err != nil {
+		return err
+	}
+	resh, err := json.Marshal(nonNil(a.ResponseHeaders))
+	if err != nil {
+		return err
+	}
+	var status any
+	if a.ResponseStatus != 0 {
+		status = a.ResponseStatus
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO delivery_attempts (id, delivery_id, started_at, completed_at, target, request_headers,
+		response_status, response_headers, response_body, error, latency_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		a.ID, a.DeliveryID, millis(a.StartedAt), millis(a.CompletedAt), a.Target, string(reqh), status, string(resh),
+		textSafe(a.ResponseBody), textSafe(a.Error), a.Latency.Milliseconds())
+	return err
+}
+
+func nonNil(h map[string][]string) map[string][]string {
+	if h == nil {
+		return map[string][]string{}
+	}
+	return h
+}
+
+// textSafe makes a response body storable as TEXT in both engines:
+// PostgreSQL refuses invalid UTF-8 and NUL bytes.
+func textSafe(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
+
+// Redeliver makes a completed delivery pending again, due now, to target
+// (the webhook URL saved now, or the same address). Its attempts stay in
+// its history. A delivery already pending is left as it is.
+func (s *Store) Redeliver(ctx context.Context, id, target string, now time.Time) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', target = $1, host = $2, next_attempt_at = $3,
+			completed_at = NULL, lease_owner = '', lease_until = 0 WHERE id = $4 AND status <> 'pending'`,
+			target, hostOf(herald.ChannelWebhook, target), millis(now), id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		if s.dialect == Postgres {
+			_, err = tx.ExecContext(ctx, `SELECT pg_notify('`+notifyChannel+`', '')`)
+		}
+		return err
+	})
+	if err == nil {
+		s.notify(ctx)
+	}
+	return wrap("redeliver", err)
+}
+
+// hostOf is the host part of a webhook target, for per-host limits.
+func hostOf(ch herald.Channel, target string) string {
+	if ch != herald.ChannelWebhook {
+		return ""
+	}
+	u, err := url.Parse(target)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Host)
+}
+
+// QueueStats is the queue's state, for metrics.
+type QueueStats struct {
+	Pending       int64
+	OldestPending time.Time // zero when none
+}
+
+// QueueStats counts pending deliveries and finds the oldest.
+func (s *Store) QueueStats(ctx context.Context) (QueueStats, error) {
+	var qs QueueStats
+	var oldest sql.NullInt64
+	err := s.r.QueryRowContext(ctx, `SELECT count(*), min(created_at) FROM deliveries WHERE status = 'pending'`).Scan(&qs.Pending, &oldest)
+	if oldest.Valid {
+		qs.OldestPending = fromMillis(oldest.Int64)
+	}
+	return qs, wrap("queue stats", err)
+}
+
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("store: %s: %w", op, err)
+}
