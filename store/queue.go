@@ -22,20 +22,35 @@ type Job struct {
 	LeaseUntil time.Time
 }
 
-// Claim leases up to limit due deliveries to owner until now+lease,
-// skipping webhooks to the hosts in busy (those at their concurrency
-// limit). Due means pending, its next attempt time reached, and not leased
-// or its lease expired (a worker that died leaves its jobs this way). On
-// PostgreSQL the claim skips rows other processes are claiming.
-func (s *Store) Claim(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int, busy []string) ([]Job, error) {
-	if limit <= 0 {
+// ClaimRequest says what a worker can take on.
+type ClaimRequest struct {
+	Owner string        // the worker; completions must name it
+	Now   time.Time     // due means next attempt at or before Now
+	Lease time.Duration // how long the jobs are the worker's alone
+	Limit int           // at most this many jobs
+	// Busy hosts are at their concurrency limit: their webhooks are not
+	// even looked at, so a black-holed endpoint's backlog cannot crowd
+	// other accounts out of the scan.
+	Busy []string
+	// Room, when set, says how many more webhooks to host may start; the
+	// claim takes no more. Emails (host "") are not limited by it.
+	Room func(host string) int
+}
+
+// Claim leases due deliveries to the worker. Due means pending, its next
+// attempt time reached, and not leased or its lease expired (a worker that
+// died leaves its jobs that way). On PostgreSQL rows other processes are
+// claiming are skipped (FOR UPDATE SKIP LOCKED); on SQLite the single
+// writer serializes claims.
+func (s *Store) Claim(ctx context.Context, r ClaimRequest) ([]Job, error) {
+	if r.Limit <= 0 {
 		return nil, nil
 	}
-	args := []any{owner, millis(now.Add(lease)), millis(now)}
+	args := []any{millis(r.Now)}
 	hostFilter := ""
-	if len(busy) > 0 {
-		marks := make([]string, len(busy))
-		for i, h := range busy {
+	if len(r.Busy) > 0 {
+		marks := make([]string, len(r.Busy))
+		for i, h := range r.Busy {
 			args = append(args, h)
 			marks[i] = fmt.Sprintf("$%d", len(args))
 		}
@@ -45,25 +60,45 @@ func (s *Store) Claim(ctx context.Context, owner string, now time.Time, lease ti
 	if s.dialect == Postgres {
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
-	q := `UPDATE deliveries SET lease_owner = $1, lease_until = $2 WHERE id IN (
-		SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $3 AND lease_until < $3` + hostFilter + `
-		ORDER BY next_attempt_at LIMIT ` + fmt.Sprint(limit) + lock + `) RETURNING id`
+	// Look at twice what we may take, so a host with little room left
+	// does not leave the batch short.
+	scan := `SELECT id, host FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1 AND lease_until < $1` + hostFilter +
+		` ORDER BY next_attempt_at LIMIT ` + fmt.Sprint(2*r.Limit) + lock
 	var ids []string
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		ids = ids[:0]
-		rows, err := tx.QueryContext(ctx, q, args...)
+		rows, err := tx.QueryContext(ctx, scan, args...)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
+		taken := map[string]int{}
+		for rows.Next() && len(ids) < r.Limit {
+			var id, host string
+			if err := rows.Scan(&id, &host); err != nil {
+				rows.Close()
 				return err
 			}
+			if host != "" && r.Room != nil && taken[host] >= r.Room(host) {
+				continue
+			}
+			taken[host]++
 			ids = append(ids, id)
 		}
-		return rows.Err()
+		rows.Close()
+		if err := rows.Err(); err != nil || len(ids) == 0 {
+			return err
+		}
+		q := `UPDATE deliveries SET lease_owner = $1, lease_until = $2 WHERE id IN (`
+		uargs := []any{r.Owner, millis(r.Now.Add(r.Lease))}
+		for i, id := range ids {
+			if i > 0 {
+				q += ","
+			}
+			uargs = append(uargs, id)
+			q += fmt.Sprintf("$%d", len(uargs))
+		}
+		_, err = tx.ExecContext(ctx, q+")", uargs...)
+		return err
 	})
 	if err != nil || len(ids) == 0 {
 		return nil, wrap("claim", err)

@@ -23,7 +23,7 @@ func queued(t *testing.T, s *store.Store, now time.Time) (herald.Event, []herald
 
 func claimIDs(t *testing.T, s *store.Store, owner string, now time.Time, limit int, busy ...string) map[string]store.Job {
 	t.Helper()
-	jobs, err := s.Claim(context.Background(), owner, now, time.Minute, limit, busy)
+	jobs, err := s.Claim(context.Background(), store.ClaimRequest{Owner: owner, Now: now, Lease: time.Minute, Limit: limit, Busy: busy})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,6 +74,24 @@ func TestClaimSkipsBusyHostsAndRespectsLimit(t *testing.T) {
 		}
 		if got := claimIDs(t, s, "w", now.Add(-time.Hour), 10); len(got) != 0 {
 			t.Errorf("claimed deliveries not yet due: %v", got)
+		}
+		// Room caps webhooks per host within one claim; emails are free.
+		for range 3 {
+			queued(t, s, now)
+		}
+		jobs, err := s.Claim(ctx, store.ClaimRequest{Owner: "w", Now: now, Lease: time.Minute, Limit: 100,
+			Room: func(host string) int { return 2 }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hooks := 0
+		for _, j := range jobs {
+			if j.Host == "h.test" {
+				hooks++
+			}
+		}
+		if hooks != 2 || len(jobs) != 2+8 { // 4 webhooks and 8 emails were due
+			t.Errorf("claimed %d jobs with %d webhooks, want 10 with 2", len(jobs), hooks)
 		}
 	})
 }
@@ -245,7 +263,7 @@ func TestConcurrentClaimsNeverOverlap(t *testing.T) {
 				wg.Go(func() {
 					owner := string(rune('a' + w))
 					for {
-						jobs, err := s.Claim(ctx, owner, now, time.Minute, 7, nil)
+						jobs, err := s.Claim(ctx, store.ClaimRequest{Owner: owner, Now: now, Lease: time.Minute, Limit: 7})
 						if err != nil {
 							t.Error(err)
 							return
