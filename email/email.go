@@ -1,0 +1,177 @@
+// Package email renders Herald's notification emails and sends them over
+// SMTP.
+//
+// Every message goes to exactly one recipient: the primary contact and each
+// subscriber of an event get their own copy, so nobody sees anybody else's
+// address (no Cc, no Bcc, no shared To).
+package email
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	netmail "net/mail"
+	"strings"
+	"time"
+	"unicode"
+
+	mail "github.com/wneessen/go-mail"
+
+	"herald"
+)
+
+// Notification is what one email is about.
+type Notification struct {
+	// EventKey is the event's settings key, e.g. herald.RunFailed.
+	EventKey herald.EventKey
+	// AccountName names the account in the subject and footer; when empty
+	// the payload's account_name is used.
+	AccountName string
+	// Payload is the exact webhook payload JSON of the event, fields in
+	// spec order: the body lists them in that order.
+	Payload []byte
+	// DeliveryID identifies the delivery; it makes the Message-ID, so a
+	// retried delivery keeps the same one and mail clients can dedupe it.
+	DeliveryID string
+}
+
+// Message is a rendered email, ready for Bytes or SMTP.Send.
+type Message struct {
+	From, To, Subject string
+	Text, HTML        string
+	// Headers are extra headers: X-Herald-Event, X-Herald-Delivery and
+	// Auto-Submitted. Address, MIME and other structural headers are
+	// refused, so a Message can never grow a second recipient.
+	Headers map[string]string
+	// MessageID is the Message-ID without angle brackets,
+	// "<delivery id>@<From's domain>"; Bytes adds the brackets.
+	MessageID string
+	Date      time.Time
+}
+
+// ErrInvalidMessage marks a Message that cannot be written or sent as it
+// is; no retry can fix it, so Permanent reports true for it.
+var ErrInvalidMessage = errors.New("email: invalid message")
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidMessage, fmt.Sprintf(format, args...))
+}
+
+// reserved are headers a Message's Headers may not set: go-mail writes
+// them from the Message's own fields, and letting Headers set them would
+// allow a second recipient or a broken MIME structure.
+var reserved = map[string]bool{
+	"from": true, "to": true, "cc": true, "bcc": true, "reply-to": true,
+	"sender": true, "subject": true, "date": true, "message-id": true,
+	"mime-version": true, "content-type": true, "content-transfer-encoding": true,
+	"content-disposition": true, "return-path": true,
+}
+
+// Bytes returns the full RFC 5322 message (multipart/alternative, text
+// then HTML), exactly as it would be sent; used for the outbox. The output
+// is deterministic: the MIME boundary is derived from the content.
+func (m Message) Bytes() ([]byte, error) {
+	msg, err := m.msg()
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if _, err := msg.WriteTo(&b); err != nil {
+		return nil, fmt.Errorf("email: writing message: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// msg builds the go-mail message, checking every field first so that a
+// bad Message fails here rather than halfway through an SMTP session.
+func (m Message) msg() (*mail.Msg, error) {
+	from, err := netmail.ParseAddress(m.From)
+	if err != nil {
+		return nil, invalid("from %q: %v", m.From, err)
+	}
+	to, err := parseRecipient(m.To)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkMessageID(m.MessageID); err != nil {
+		return nil, err
+	}
+	if m.Date.IsZero() {
+		return nil, invalid("no date")
+	}
+	if m.Text == "" {
+		return nil, invalid("no text body")
+	}
+
+	// A boundary from a hash of the content cannot occur in the content,
+	// and keeps Bytes deterministic for the outbox.
+	sum := sha256.Sum256([]byte(m.MessageID + "\x00" + m.Text + "\x00" + m.HTML))
+	msg := mail.NewMsg(mail.WithNoDefaultUserAgent(), mail.WithBoundary("herald-"+hex.EncodeToString(sum[:12])))
+	msg.FromMailAddress(from)
+	msg.ToMailAddress(to)
+	msg.Subject(clean(m.Subject))
+	msg.SetMessageIDWithValue(m.MessageID)
+	msg.SetDateWithValue(m.Date)
+	for k, v := range m.Headers {
+		if !validHeaderName(k) || reserved[strings.ToLower(k)] {
+			return nil, invalid("header %q not allowed", k)
+		}
+		msg.SetGenHeader(mail.Header(k), clean(v))
+	}
+	msg.SetBodyString(mail.TypeTextPlain, m.Text)
+	if m.HTML != "" {
+		msg.AddAlternativeString(mail.TypeTextHTML, m.HTML)
+	}
+	return msg, nil
+}
+
+// parseRecipient accepts exactly one address: a list here would send one
+// message to several people, who would then see each other.
+func parseRecipient(s string) (*netmail.Address, error) {
+	addr, err := netmail.ParseAddress(s)
+	if err != nil {
+		return nil, invalid("recipient %q: must be exactly one address: %v", s, err)
+	}
+	return addr, nil
+}
+
+// checkMessageID requires "left@right" with no brackets, spaces or
+// control characters, so the header cannot be broken or folded.
+func checkMessageID(id string) error {
+	at := strings.LastIndexByte(id, '@')
+	if at <= 0 || at == len(id)-1 {
+		return invalid("message id %q: want left@right without angle brackets", id)
+	}
+	for _, r := range id {
+		if r <= ' ' || r >= 0x7f || strings.ContainsRune("<>\"(),:;\\", r) {
+			return invalid("message id %q: character %q not allowed", id, r)
+		}
+	}
+	return nil
+}
+
+func validHeaderName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for _, r := range k {
+		if r <= ' ' || r >= 0x7f || r == ':' {
+			return false
+		}
+	}
+	return true
+}
+
+// clean replaces control characters (CR and LF among them) and Unicode
+// line separators with spaces, so that names from the payload can neither
+// break a header nor forge lines in a body.
+func clean(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return ' '
+		}
+		return r
+	}, s)
+}

@@ -1,0 +1,214 @@
+package email
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	netmail "net/mail"
+	"strings"
+	texttemplate "text/template"
+	"time"
+
+	"herald"
+	"herald/catalog"
+)
+
+//go:embed templates/*.tmpl
+var templates embed.FS
+
+// Renderer renders notifications from embedded templates: a text/template
+// for the plain-text part and an html/template for the HTML part, so that
+// names from the payload are escaped in HTML. It is safe for concurrent use.
+type Renderer struct {
+	from   string // formatted From address
+	domain string // From's domain, the right side of Message-IDs
+	text   *texttemplate.Template
+	html   *htmltemplate.Template
+}
+
+// NewRenderer returns a Renderer sending as from, an address such as
+// "Herald <herald@localhost>", validated with net/mail.
+func NewRenderer(from string) (*Renderer, error) {
+	addr, err := netmail.ParseAddress(from)
+	if err != nil {
+		return nil, fmt.Errorf("email: from address %q: %w", from, err)
+	}
+	text, err := texttemplate.ParseFS(templates, "templates/text.tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("email: %w", err)
+	}
+	html, err := htmltemplate.ParseFS(templates, "templates/html.tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("email: %w", err)
+	}
+	return &Renderer{
+		from:   addr.String(),
+		domain: addr.Address[strings.LastIndexByte(addr.Address, '@')+1:],
+		text:   text,
+		html:   html,
+	}, nil
+}
+
+// row is one payload field as the templates show it.
+type row struct {
+	Label  string
+	Padded string // "Label:" padded so that the text part's values align
+	Value  string
+	Link   bool // an http(s) URL, shown as a link in HTML
+}
+
+// view is what the templates see.
+type view struct {
+	Subject string
+	Summary string
+	Link    string // "View the run" target; empty when the event has none
+	Rows    []row
+	Footer  string
+}
+
+// Render renders n for the single recipient to at time now (the Date).
+func (r *Renderer) Render(n Notification, to string, now time.Time) (Message, error) {
+	ev := catalog.ByKey(n.EventKey)
+	if ev == nil {
+		return Message{}, fmt.Errorf("email: unknown event key %q", n.EventKey)
+	}
+	rcpt, err := parseRecipient(to)
+	if err != nil {
+		return Message{}, err
+	}
+	if err := checkDeliveryID(n.DeliveryID); err != nil {
+		return Message{}, err
+	}
+	fields, err := parsePayload(n.Payload)
+	if err != nil {
+		return Message{}, err
+	}
+	// A payload of another event would give a misleading email.
+	if t := get(fields, "event_type"); t != "" {
+		if pe, ok := catalog.Lookup(t); !ok || pe != ev {
+			return Message{}, fmt.Errorf("email: payload event_type %q does not match event %q", t, n.EventKey)
+		}
+	}
+	for i := range fields {
+		fields[i].Value = clean(fields[i].Value)
+	}
+	account := clean(n.AccountName)
+	if strings.TrimSpace(account) == "" {
+		account = get(fields, "account_name")
+	}
+
+	v := view{
+		Subject: subject(n.EventKey, account, fields),
+		Summary: summary(n.EventKey, fields),
+		Footer: fmt.Sprintf("You receive this because you are subscribed to %s notifications for %s, or are its primary contact.",
+			ev.Name, account),
+	}
+	if l := get(fields, "admin_link"); n.EventKey == herald.RunFailed && isLink(l) {
+		v.Link = l
+	}
+	width := 0
+	for _, f := range fields {
+		width = max(width, len(label(f.Name))+1)
+	}
+	for _, f := range fields {
+		l := label(f.Name)
+		v.Rows = append(v.Rows, row{
+			Label:  l,
+			Padded: fmt.Sprintf("%-*s ", width, l+":"),
+			Value:  f.Value,
+			Link:   isLink(f.Value),
+		})
+	}
+
+	var text, html strings.Builder
+	if err := r.text.Execute(&text, v); err != nil {
+		return Message{}, fmt.Errorf("email: text template: %w", err)
+	}
+	if err := r.html.Execute(&html, v); err != nil {
+		return Message{}, fmt.Errorf("email: html template: %w", err)
+	}
+	toStr := rcpt.Address
+	if rcpt.Name != "" {
+		toStr = rcpt.String()
+	}
+	return Message{
+		From:    r.from,
+		To:      toStr,
+		Subject: v.Subject,
+		Text:    text.String(),
+		HTML:    html.String(),
+		Headers: map[string]string{
+			"X-Herald-Event":    string(n.EventKey),
+			"X-Herald-Delivery": n.DeliveryID,
+			// Tells auto-responders (vacation replies) not to answer.
+			"Auto-Submitted": "auto-generated",
+		},
+		MessageID: n.DeliveryID + "@" + r.domain,
+		Date:      now,
+	}, nil
+}
+
+// isLink reports whether s is an http(s) URL, shown as a link; anything
+// else (javascript: say) is shown as text only.
+func isLink(s string) bool {
+	return strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://")
+}
+
+// checkDeliveryID keeps the id usable as a Message-ID's left side.
+func checkDeliveryID(id string) error {
+	if id == "" {
+		return errors.New("email: no delivery id")
+	}
+	for _, c := range id {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("._-+=", c)
+		if !ok {
+			return fmt.Errorf("email: delivery id %q: character %q not allowed", id, c)
+		}
+	}
+	return nil
+}
+
+// subject names the account, the event and the resource, e.g.
+// "[Acme Corp] Run 9876 failed: Shopify Integration / Widget Co".
+func subject(k herald.EventKey, account string, fields []field) string {
+	integration := get(fields, "integration_name")
+	tenant := get(fields, "tenant_name")
+	var s string
+	switch k {
+	case herald.RunFailed:
+		s = fmt.Sprintf("Run %s failed: %s / %s", get(fields, "run_id"), integration, tenant)
+	case herald.IntegrationCreated:
+		s = "New integration: " + integration
+	case herald.TenantCreated:
+		s = fmt.Sprintf("New tenant %s on %s", tenant, integration)
+	case herald.TenantArchived:
+		s = fmt.Sprintf("Tenant archived: %s (%s)", tenant, integration)
+	case herald.PartnerIntegrationUpdated:
+		s = fmt.Sprintf("%s updated %s", get(fields, "partner_name"), integration)
+	}
+	return strings.TrimSpace(clean(fmt.Sprintf("[%s] %s", account, s)))
+}
+
+// summary is the body's first line.
+func summary(k herald.EventKey, fields []field) string {
+	integration := get(fields, "integration_name")
+	tenant := get(fields, "tenant_name")
+	var s string
+	switch k {
+	case herald.RunFailed:
+		s = fmt.Sprintf("Run %s of %s for tenant %s failed", get(fields, "run_id"), integration, tenant)
+	case herald.IntegrationCreated:
+		s = fmt.Sprintf("A new integration, %s, was created", integration)
+	case herald.TenantCreated:
+		s = fmt.Sprintf("A new tenant, %s, was created on %s", tenant, integration)
+	case herald.TenantArchived:
+		s = fmt.Sprintf("Tenant %s of %s was archived", tenant, integration)
+	case herald.PartnerIntegrationUpdated:
+		s = fmt.Sprintf("%s updated the integration %s", get(fields, "partner_name"), integration)
+	}
+	if env := get(fields, "environment"); env != "" {
+		s += " in " + env
+	}
+	return s + "."
+}
