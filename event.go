@@ -51,6 +51,8 @@ type Delivery struct {
 	CreatedAt time.Time
 	// IsTest marks a test send from the settings page or API.
 	IsTest bool
+	// NextAttemptAt is when the delivery is due; zero means at CreatedAt.
+	NextAttemptAt time.Time
 	// The outcome of the latest attempt; zero until one completes.
 	ResponseStatus int
 	Error          string

@@ -26,8 +26,8 @@ func targets(ds []herald.Delivery) []planned {
 	return out
 }
 
-func webhook(url string) planned { return planned{herald.ChannelWebhook, url} }
-func email(addr string) planned  { return planned{herald.ChannelEmail, addr} }
+func plannedWebhook(url string) planned { return planned{herald.ChannelWebhook, url} }
+func plannedEmail(addr string) planned  { return planned{herald.ChannelEmail, addr} }
 func contact(addr string) herald.Company {
 	return herald.Company{PrimaryContact: &herald.Contact{Name: "Ann Lee", Email: addr}}
 }
@@ -62,7 +62,7 @@ func TestPlanChoosesRecipients(t *testing.T) {
 				Company:  contact("ann@acme.test"),
 				Settings: settings(hookURL, herald.RunFailed, herald.EventSettings{SendWebhook: true, EmailSubscribers: []string{"oncall@acme.test", "dev@acme.test"}}),
 			},
-			want: []planned{webhook(hookURL), email("ann@acme.test"), email("oncall@acme.test"), email("dev@acme.test")},
+			want: []planned{plannedWebhook(hookURL), plannedEmail("ann@acme.test"), plannedEmail("oncall@acme.test"), plannedEmail("dev@acme.test")},
 		},
 		{
 			name: "toggle on without a saved URL plans no webhook",
@@ -71,7 +71,7 @@ func TestPlanChoosesRecipients(t *testing.T) {
 				Company:  contact("ann@acme.test"),
 				Settings: settings("", herald.RunFailed, herald.EventSettings{SendWebhook: true}),
 			},
-			want: []planned{email("ann@acme.test")},
+			want: []planned{plannedEmail("ann@acme.test")},
 		},
 		{
 			name: "URL saved with toggle off plans no webhook",
@@ -79,7 +79,7 @@ func TestPlanChoosesRecipients(t *testing.T) {
 			r: store.Recipients{
 				Settings: settings(hookURL, herald.RunFailed, herald.EventSettings{SendWebhook: false, EmailSubscribers: []string{"dev@acme.test"}}),
 			},
-			want: []planned{email("dev@acme.test")},
+			want: []planned{plannedEmail("dev@acme.test")},
 		},
 		{
 			name: "another event's toggle does not send this event's webhook",
@@ -93,7 +93,7 @@ func TestPlanChoosesRecipients(t *testing.T) {
 			name: "webhook alone with no contact and no subscribers",
 			key:  herald.TenantArchived,
 			r:    store.Recipients{Settings: settings(hookURL, herald.TenantArchived, herald.EventSettings{SendWebhook: true})},
-			want: []planned{webhook(hookURL)},
+			want: []planned{plannedWebhook(hookURL)},
 		},
 		{
 			name: "contact listed as subscriber in another case is emailed once",
@@ -102,7 +102,7 @@ func TestPlanChoosesRecipients(t *testing.T) {
 				Company:  contact("Ann@Acme.test"),
 				Settings: settings("", herald.RunFailed, herald.EventSettings{EmailSubscribers: []string{"dev@acme.test", "ann@ACME.TEST"}}),
 			},
-			want: []planned{email("Ann@Acme.test"), email("dev@acme.test")},
+			want: []planned{plannedEmail("Ann@Acme.test"), plannedEmail("dev@acme.test")},
 		},
 		{
 			name: "subscribers differing only in case are emailed once",
@@ -110,7 +110,7 @@ func TestPlanChoosesRecipients(t *testing.T) {
 			r: store.Recipients{
 				Settings: settings("", herald.IntegrationCreated, herald.EventSettings{EmailSubscribers: []string{"ops@acme.test", "OPS@acme.test"}}),
 			},
-			want: []planned{email("ops@acme.test")},
+			want: []planned{plannedEmail("ops@acme.test")},
 		},
 		{
 			name: "no contact and no settings plans nothing",
@@ -152,7 +152,7 @@ func TestPlanEmailsPrimaryContactForEveryEventWithAllSettingsOff(t *testing.T) {
 		t.Run(string(key), func(t *testing.T) {
 			t.Parallel()
 			got := dispatch.Plan(event(key), r, now)
-			if diff := cmp.Diff([]planned{email("ann@acme.test")}, targets(got)); diff != "" {
+			if diff := cmp.Diff([]planned{plannedEmail("ann@acme.test")}, targets(got)); diff != "" {
 				t.Errorf("Plan targets mismatch (-want +got):\n%s", diff)
 			}
 		})

@@ -83,8 +83,12 @@ func (s *Store) newEventInsert(ctx context.Context, ev herald.Event, ds []herald
 		if d.IsTest {
 			isTest = 1
 		}
+		due := d.NextAttemptAt
+		if due.IsZero() {
+			due = d.CreatedAt
+		}
 		ins.deliveryArgs = append(ins.deliveryArgs, d.ID, d.EventID, i, d.AccountID, string(d.EventKey), string(d.Channel), d.Target,
-			hostOf(d.Channel, d.Target), isTest, string(d.Status), d.Attempts, millis(d.CreatedAt), millis(d.CreatedAt))
+			hostOf(d.Channel, d.Target), isTest, string(d.Status), d.Attempts, millis(due), millis(d.CreatedAt))
 	}
 	if ins.deliveries, err = s.writeStmt(ctx, sb.String()); err != nil {
 		return ins, err

@@ -25,6 +25,12 @@ func (s *Server) routes() http.Handler {
 	handle("GET /api/v1/event-types", s.authenticated(s.getEventTypes))
 	handle("POST /api/v1/events", s.platform(s.ingest))
 	handle("GET /api/v1/events/{event_id}", s.authenticated(s.getEvent))
+	handle("GET /api/v1/accounts/{account_id}/deliveries", s.account(s.listDeliveries))
+	handle("GET /api/v1/deliveries/{delivery_id}", s.authenticated(s.getDelivery))
+	handle("POST /api/v1/deliveries/{delivery_id}/redeliver", s.authenticated(s.redeliver))
+	handle("POST /api/v1/accounts/{account_id}/notifications/test", s.account(s.testSend))
+	handle("GET /api/v1/accounts/{account_id}/outbox", s.account(s.listOutbox))
+	handle("GET /api/v1/outbox/{message_id}", s.authenticated(s.getOutboxMessage))
 
 	handle("/api/", s.authenticated(notFound))
 

@@ -26,14 +26,17 @@ type Config struct {
 	// PlatformTokenHashes are the SHA-256 hashes (hex) of every token
 	// that is a platform credential.
 	PlatformTokenHashes []string
-	Logger              *slog.Logger
-	Now                 func() time.Time
+	// Tester performs test sends.
+	Tester *dispatch.Tester
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Server serves Herald over HTTP.
 type Server struct {
 	store          *store.Store
 	ingester       *dispatch.Ingester
+	tester         *dispatch.Tester
 	builder        *catalog.Builder
 	guard          herald.HostChecker
 	platformHashes [][]byte
@@ -48,6 +51,7 @@ func New(cfg Config) *Server {
 	s := &Server{
 		store:    cfg.Store,
 		ingester: cfg.Ingester,
+		tester:   cfg.Tester,
 		builder:  cfg.Builder,
 		guard:    cfg.Guard,
 		logger:   cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler)),

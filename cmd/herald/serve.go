@@ -14,9 +14,11 @@ import (
 	"herald"
 	"herald/catalog"
 	"herald/dispatch"
+	"herald/email"
 	"herald/netguard"
 	"herald/store"
 	"herald/web"
+	"herald/webhook"
 )
 
 // parseFlags parses a command's flags; help goes to stdout (exit 0), errors
@@ -90,12 +92,20 @@ func serveConfig(ctx context.Context, cfg Config, stdout io.Writer, logger *slog
 		return err
 	}
 	builder := catalog.NewBuilder(cfg.Environment, cfg.AdminBaseURL, cfg.APIBaseURL)
+	guard := &netguard.Guard{AllowPrivate: cfg.AllowPrivateTargets}
+	webhooks := webhook.New(webhook.Options{Timeout: cfg.WebhookTimeout, Guard: guard, UserAgent: "Herald/" + version})
+	defer webhooks.Close()
+	worker, err := newWorker(cfg, st, webhooks, logger)
+	if err != nil {
+		return err
+	}
 	handler := web.New(web.Config{
 		Store:               st,
 		Ingester:            dispatch.NewIngester(st, builder, nil),
 		Builder:             builder,
-		Guard:               &netguard.Guard{AllowPrivate: cfg.AllowPrivateTargets},
+		Guard:               guard,
 		PlatformTokenHashes: hashes,
+		Tester:              &dispatch.Tester{Store: st, Builder: builder, Webhooks: webhooks, Lease: worker.Lease()},
 		Logger:              logger,
 	})
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -117,15 +127,19 @@ func serveConfig(ctx context.Context, cfg Config, stdout io.Writer, logger *slog
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	worked := make(chan error, 1)
+	go func() { worked <- worker.Run(workCtx) }()
 	logger.Info("herald serving", "version", version, "addr", ln.Addr().String(), "database", string(st.Dialect()),
 		"environment", cfg.Environment, "public_url", cfg.PublicURL, "allow_private_targets", cfg.AllowPrivateTargets)
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
 
+	var serveErr error
 	select {
-	case err := <-served:
-		return err
+	case serveErr = <-served:
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down: no new connections; waiting for in-flight requests", "timeout", cfg.ShutdownTimeout)
@@ -135,8 +149,34 @@ func serveConfig(ctx context.Context, cfg Config, stdout io.Writer, logger *slog
 		logger.Warn("in-flight requests did not finish in time; closing them", "err", err)
 		srv.Close()
 	}
+	// Deliveries in flight finish (each bounded by its timeout) and are
+	// recorded; the rest stay pending in the database for the next start.
+	stopWork()
+	select {
+	case <-worked:
+	case <-time.After(cfg.WebhookTimeout + 5*time.Second):
+		logger.Warn("deliveries in flight did not finish; they will be sent again after their leases expire")
+	}
 	logger.Info("stopped")
-	return nil
+	return serveErr
+}
+
+// newWorker builds the delivery worker: webhooks through the guarded
+// sender, emails over SMTP when configured, else into the outbox.
+func newWorker(cfg Config, st *store.Store, webhooks *webhook.Sender, logger *slog.Logger) (*dispatch.Worker, error) {
+	renderer, err := email.NewRenderer(cfg.EmailFrom)
+	if err != nil {
+		return nil, fmt.Errorf("-email-from: %w", err)
+	}
+	wc := dispatch.WorkerConfig{Store: st, Webhooks: webhooks, Renderer: renderer, WebhookTimeout: cfg.WebhookTimeout, Logger: logger}
+	if cfg.SMTPURL != "" {
+		smtp, err := email.NewSMTP(cfg.SMTPURL)
+		if err != nil {
+			return nil, fmt.Errorf("-smtp-url: %w", err)
+		}
+		wc.SMTP = smtp
+	}
+	return dispatch.NewWorker(wc), nil
 }
 
 // platformTokens returns the hashes of every platform credential: the
