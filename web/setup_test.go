@@ -11,14 +11,17 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"herald"
 	"herald/catalog"
 	"herald/dispatch"
+	"herald/email"
 	"herald/netguard"
 	"herald/store"
 	"herald/store/storetest"
 	"herald/web"
+	"herald/webhook"
 )
 
 const platformToken = "hp_test_platform_token_0123456789abcdef"
@@ -41,8 +44,18 @@ type bundle struct {
 	store *store.Store
 }
 
-func setup(t testing.TB, databaseURL string) *bundle {
+// options vary setup: delivering runs a worker, and allows loopback
+// webhook URLs (the receivers tests start).
+type options struct {
+	delivering bool
+}
+
+func setup(t testing.TB, databaseURL string, opts ...options) *bundle {
 	t.Helper()
+	var o options
+	for _, opt := range opts {
+		o = opt
+	}
 	ctx := context.Background()
 	st, err := store.Open(ctx, databaseURL, store.Options{})
 	if err != nil {
@@ -53,24 +66,41 @@ func setup(t testing.TB, databaseURL string) *bundle {
 		t.Fatal(err)
 	}
 	b := catalog.NewBuilder("prod-acme", "", "")
+	guard := &netguard.Guard{LookupNetIP: fakeDNS, AllowPrivate: o.delivering}
+	sender := webhook.New(webhook.Options{Timeout: 2 * time.Second, Guard: guard})
+	t.Cleanup(sender.Close)
 	srv := httptest.NewServer(web.New(web.Config{
 		Store:               st,
 		Ingester:            dispatch.NewIngester(st, b, nil),
 		Builder:             b,
-		Guard:               &netguard.Guard{LookupNetIP: fakeDNS},
+		Guard:               guard,
 		PlatformTokenHashes: []string{herald.HashToken(platformToken)},
+		Tester:              &dispatch.Tester{Store: st, Builder: b, Webhooks: sender, Lease: time.Minute},
 	}))
 	t.Cleanup(srv.Close)
+	if o.delivering {
+		renderer, err := email.NewRenderer("Herald <herald@herald.test>")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			dispatch.NewWorker(dispatch.WorkerConfig{Store: st, Webhooks: sender, Renderer: renderer, WebhookTimeout: 2 * time.Second, Poll: 50 * time.Millisecond}).Run(ctx)
+		}()
+		t.Cleanup(func() { cancel(); <-done })
+	}
 	return &bundle{t: t, url: srv.URL, store: st}
 }
 
 // each runs fn against a fresh Herald on every engine.
-func each(t *testing.T, fn func(t *testing.T, b *bundle)) {
+func each(t *testing.T, fn func(t *testing.T, b *bundle), opts ...options) {
 	t.Helper()
 	for _, e := range storetest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
-			fn(t, setup(t, e.URL(t)))
+			fn(t, setup(t, e.URL(t), opts...))
 		})
 	}
 }

@@ -29,6 +29,8 @@ type Config struct {
 	APIBaseURL          string
 	PublicURL           string
 	ShutdownTimeout     time.Duration
+	Lease               time.Duration // 0: the worker's default
+	Retention           time.Duration
 	LogLevel            string
 	LogFormat           string
 }
@@ -52,6 +54,8 @@ var settings = []setting{
 	{"api-base-url", "HERALD_API_BASE_URL", catalog.DefaultAPIBaseURL, "base of run API links; {environment} is replaced"},
 	{"public-url", "HERALD_PUBLIC_URL", "", "how browsers reach Herald (default http:// + the listen address)"},
 	{"shutdown-timeout", "HERALD_SHUTDOWN_TIMEOUT", "15s", "how long shutdown waits for in-flight requests"},
+	{"lease", "HERALD_LEASE", "", "how long a worker owns a claimed delivery; after a crash, others take it over after this (default 2 × webhook timeout + 30s)"},
+	{"retention", "HERALD_RETENTION", "720h", "how long completed deliveries, their attempts and events are kept"},
 	{"log-level", "HERALD_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"log-format", "HERALD_LOG_FORMAT", "text", "text or json"},
 }
@@ -93,6 +97,14 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	}
 	c.WebhookTimeout = duration("webhook-timeout")
 	c.ShutdownTimeout = duration("shutdown-timeout")
+	c.Retention = duration("retention")
+	// Lease stays 0 when unset: the worker's default follows the timeout.
+	if get("lease") != "" {
+		c.Lease = duration("lease")
+	}
+	if c.Lease > 0 && c.Lease <= c.WebhookTimeout {
+		errs = append(errs, fmt.Errorf("-lease: must be longer than -webhook-timeout (%s), or a send could outlive it", c.WebhookTimeout))
+	}
 	b, err := strconv.ParseBool(get("allow-private-targets"))
 	if err != nil {
 		errs = append(errs, fmt.Errorf("-allow-private-targets: want true or false, got %q", get("allow-private-targets")))

@@ -131,6 +131,7 @@ func serveConfig(ctx context.Context, cfg Config, stdout io.Writer, logger *slog
 	defer stopWork()
 	worked := make(chan error, 1)
 	go func() { worked <- worker.Run(workCtx) }()
+	go dispatch.Prune(workCtx, st, cfg.Retention, time.Minute, logger)
 	logger.Info("herald serving", "version", version, "addr", ln.Addr().String(), "database", string(st.Dialect()),
 		"environment", cfg.Environment, "public_url", cfg.PublicURL, "allow_private_targets", cfg.AllowPrivateTargets)
 	if ready != nil {
@@ -168,7 +169,7 @@ func newWorker(cfg Config, st *store.Store, webhooks *webhook.Sender, logger *sl
 	if err != nil {
 		return nil, fmt.Errorf("-email-from: %w", err)
 	}
-	wc := dispatch.WorkerConfig{Store: st, Webhooks: webhooks, Renderer: renderer, WebhookTimeout: cfg.WebhookTimeout, Logger: logger}
+	wc := dispatch.WorkerConfig{Store: st, Webhooks: webhooks, Renderer: renderer, WebhookTimeout: cfg.WebhookTimeout, Lease: cfg.Lease, Logger: logger}
 	if cfg.SMTPURL != "" {
 		smtp, err := email.NewSMTP(cfg.SMTPURL)
 		if err != nil {

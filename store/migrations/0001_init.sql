@@ -44,6 +44,7 @@ CREATE TABLE events (
 -- NULL keys never collide, in both engines: events without a key are
 -- never deduplicated.
 CREATE UNIQUE INDEX events_idempotency ON events (account_id, idempotency_key);
+CREATE INDEX events_created ON events (created_at);
 
 -- The deliveries table is also the queue: a worker claims due rows by
 -- setting a lease, sends, and completes them; a lease that expires (the
@@ -73,7 +74,6 @@ CREATE TABLE deliveries (
 CREATE INDEX deliveries_event ON deliveries (event_id);
 CREATE INDEX deliveries_account ON deliveries (account_id, created_at);
 CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending';
-CREATE INDEX deliveries_completed ON deliveries (completed_at) WHERE status <> 'pending';
 
 -- Every try of a delivery, with what was sent and what came back.
 CREATE TABLE delivery_attempts (
@@ -104,3 +104,4 @@ CREATE TABLE outbox (
 );
 
 CREATE INDEX outbox_account ON outbox (account_id, created_at);
+CREATE INDEX outbox_delivery ON outbox (delivery_id);

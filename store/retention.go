@@ -1,0 +1,29 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// Prune deletes up to limit events accepted before cutoff whose deliveries
+// are all complete and were completed before cutoff, with their
+// deliveries, attempts and outbox messages (foreign keys cascade). An event
+// with a pending delivery is never pruned. It returns how many events it
+// deleted; callers repeat while that equals limit, so each transaction
+// stays small and never holds the writer for long.
+func (s *Store) Prune(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+	var n int64
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE id IN (
+			SELECT e.id FROM events e WHERE e.created_at < $1 AND NOT EXISTS (
+				SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND (d.status = 'pending' OR d.completed_at >= $1))
+			ORDER BY e.created_at LIMIT $2)`, millis(cutoff), limit)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), wrap("prune", err)
+}
