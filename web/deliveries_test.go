@@ -260,3 +260,32 @@ func TestDeliveryDetailAndRedeliver(t *testing.T) {
 		}
 	}, options{delivering: true})
 }
+
+func TestMetrics(t *testing.T) {
+	each(t, func(t *testing.T, b *bundle) {
+		b.account(100, "Acme Corp")
+		recv := newHook(t, 200)
+		b.must(200, "PUT", "/api/v1/accounts/100/notifications", platformToken, `{"webhook_url": "`+recv.URL+`", "events": {"run_failed": {"send_webhook": true}}}`)
+		b.must(202, "POST", "/api/v1/events", platformToken, event("run_failed", 100, specEvents[4].data))
+		b.settled(100)
+		res, err := http.Get(b.url + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		for _, want := range []string{
+			`herald_events_ingested_total{event_type="run_failed"} 1`,
+			`herald_deliveries_total{channel="webhook",status="succeeded"} 1`,
+			`herald_deliveries_total{channel="email",status="succeeded"} 1`,
+			`herald_delivery_end_to_end_seconds_count{channel="webhook"} 1`,
+			`herald_webhook_request_seconds_count 1`,
+			"herald_queue_pending 0",
+			"herald_queue_oldest_pending_age_seconds 0",
+		} {
+			if !strings.Contains(string(body), want) {
+				t.Errorf("/metrics lacks %q", want)
+			}
+		}
+	}, options{delivering: true})
+}

@@ -67,6 +67,8 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) error {
 	status := http.StatusAccepted
 	if !res.Created {
 		status = http.StatusOK
+	} else if s.metrics != nil {
+		s.metrics.EventIngested(res.Event.Key)
 	}
 	body := newEventBody(res.Event, res.Deliveries)
 	if body.Deliveries == nil {

@@ -11,6 +11,9 @@ func (s *Server) routes() http.Handler {
 
 	handle("GET /healthz", s.healthz)
 	handle("GET /readyz", s.readyz)
+	if s.metrics != nil {
+		mux.Handle("GET /metrics", s.metrics.Handler())
+	}
 
 	handle("PUT /api/v1/accounts/{account_id}", s.platform(s.putAccount))
 	handle("GET /api/v1/accounts/{account_id}", s.account(s.getAccount))

@@ -13,6 +13,7 @@ import (
 	"herald"
 	"herald/catalog"
 	"herald/dispatch"
+	"herald/metrics"
 	"herald/store"
 )
 
@@ -28,8 +29,11 @@ type Config struct {
 	PlatformTokenHashes []string
 	// Tester performs test sends.
 	Tester *dispatch.Tester
-	Logger *slog.Logger
-	Now    func() time.Time
+	// Metrics counts ingested events and serves GET /metrics; nil serves
+	// no metrics.
+	Metrics *metrics.Metrics
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // Server serves Herald over HTTP.
@@ -37,6 +41,7 @@ type Server struct {
 	store          *store.Store
 	ingester       *dispatch.Ingester
 	tester         *dispatch.Tester
+	metrics        *metrics.Metrics
 	builder        *catalog.Builder
 	guard          herald.HostChecker
 	platformHashes [][]byte
@@ -52,6 +57,7 @@ func New(cfg Config) *Server {
 		store:    cfg.Store,
 		ingester: cfg.Ingester,
 		tester:   cfg.Tester,
+		metrics:  cfg.Metrics,
 		builder:  cfg.Builder,
 		guard:    cfg.Guard,
 		logger:   cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler)),

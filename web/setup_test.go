@@ -17,6 +17,7 @@ import (
 	"herald/catalog"
 	"herald/dispatch"
 	"herald/email"
+	"herald/metrics"
 	"herald/netguard"
 	"herald/store"
 	"herald/store/storetest"
@@ -69,6 +70,7 @@ func setup(t testing.TB, databaseURL string, opts ...options) *bundle {
 	guard := &netguard.Guard{LookupNetIP: fakeDNS, AllowPrivate: o.delivering}
 	sender := webhook.New(webhook.Options{Timeout: 2 * time.Second, Guard: guard})
 	t.Cleanup(sender.Close)
+	m := metrics.New(st, nil)
 	srv := httptest.NewServer(web.New(web.Config{
 		Store:               st,
 		Ingester:            dispatch.NewIngester(st, b, nil),
@@ -76,6 +78,7 @@ func setup(t testing.TB, databaseURL string, opts ...options) *bundle {
 		Guard:               guard,
 		PlatformTokenHashes: []string{herald.HashToken(platformToken)},
 		Tester:              &dispatch.Tester{Store: st, Builder: b, Webhooks: sender, Lease: time.Minute},
+		Metrics:             m,
 	}))
 	t.Cleanup(srv.Close)
 	if o.delivering {
@@ -87,7 +90,7 @@ func setup(t testing.TB, databaseURL string, opts ...options) *bundle {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			dispatch.NewWorker(dispatch.WorkerConfig{Store: st, Webhooks: sender, Renderer: renderer, WebhookTimeout: 2 * time.Second, Poll: 50 * time.Millisecond}).Run(ctx)
+			dispatch.NewWorker(dispatch.WorkerConfig{Store: st, Webhooks: sender, Renderer: renderer, WebhookTimeout: 2 * time.Second, Poll: 50 * time.Millisecond, Observer: m}).Run(ctx)
 		}()
 		t.Cleanup(func() { cancel(); <-done })
 	}

@@ -15,6 +15,7 @@ import (
 	"herald/catalog"
 	"herald/dispatch"
 	"herald/email"
+	"herald/metrics"
 	"herald/netguard"
 	"herald/store"
 	"herald/web"
@@ -95,7 +96,8 @@ func serveConfig(ctx context.Context, cfg Config, stdout io.Writer, logger *slog
 	guard := &netguard.Guard{AllowPrivate: cfg.AllowPrivateTargets}
 	webhooks := webhook.New(webhook.Options{Timeout: cfg.WebhookTimeout, Guard: guard, UserAgent: "Herald/" + version})
 	defer webhooks.Close()
-	worker, err := newWorker(cfg, st, webhooks, logger)
+	m := metrics.New(st, nil)
+	worker, err := newWorker(cfg, st, webhooks, m, logger)
 	if err != nil {
 		return err
 	}
@@ -106,6 +108,7 @@ func serveConfig(ctx context.Context, cfg Config, stdout io.Writer, logger *slog
 		Guard:               guard,
 		PlatformTokenHashes: hashes,
 		Tester:              &dispatch.Tester{Store: st, Builder: builder, Webhooks: webhooks, Lease: worker.Lease()},
+		Metrics:             m,
 		Logger:              logger,
 	})
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -164,12 +167,12 @@ func serveConfig(ctx context.Context, cfg Config, stdout io.Writer, logger *slog
 
 // newWorker builds the delivery worker: webhooks through the guarded
 // sender, emails over SMTP when configured, else into the outbox.
-func newWorker(cfg Config, st *store.Store, webhooks *webhook.Sender, logger *slog.Logger) (*dispatch.Worker, error) {
+func newWorker(cfg Config, st *store.Store, webhooks *webhook.Sender, m *metrics.Metrics, logger *slog.Logger) (*dispatch.Worker, error) {
 	renderer, err := email.NewRenderer(cfg.EmailFrom)
 	if err != nil {
 		return nil, fmt.Errorf("-email-from: %w", err)
 	}
-	wc := dispatch.WorkerConfig{Store: st, Webhooks: webhooks, Renderer: renderer, WebhookTimeout: cfg.WebhookTimeout, Lease: cfg.Lease, Logger: logger}
+	wc := dispatch.WorkerConfig{Store: st, Webhooks: webhooks, Renderer: renderer, WebhookTimeout: cfg.WebhookTimeout, Lease: cfg.Lease, Observer: m, Logger: logger}
 	if cfg.SMTPURL != "" {
 		smtp, err := email.NewSMTP(cfg.SMTPURL)
 		if err != nil {
