@@ -75,8 +75,12 @@ func (s *Store) Deliveries(ctx context.Context, f DeliveryFilter) ([]herald.Deli
 	if f.After != "" {
 		add("d.id < $%d", f.After)
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries d WHERE `+strings.Join(where, " AND ")+
+	return queryDeliveries(ctx, s.r, `SELECT `+deliveryColumns+` FROM deliveries d WHERE `+strings.Join(where, " AND ")+
 		fmt.Sprintf(` ORDER BY d.id DESC LIMIT %d`, f.Limit), args...)
+}
+
+func queryDeliveries(ctx context.Context, db *sql.DB, q string, args ...any) ([]herald.Delivery, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, wrap("deliveries", err)
 	}
@@ -94,20 +98,7 @@ func (s *Store) Deliveries(ctx context.Context, f DeliveryFilter) ([]herald.Deli
 
 // EventDeliveries returns an event's deliveries in the order planned.
 func (s *Store) EventDeliveries(ctx context.Context, eventID string) ([]herald.Delivery, error) {
-	rows, err := s.w.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries d WHERE d.event_id = $1 ORDER BY d.seq`, eventID)
-	if err != nil {
-		return nil, wrap("deliveries", err)
-	}
-	defer rows.Close()
-	out := []herald.Delivery{}
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return queryDeliveries(ctx, s.w, `SELECT `+deliveryColumns+` FROM deliveries d WHERE d.event_id = $1 ORDER BY d.seq`, eventID)
 }
 
 // Attempts returns a delivery's attempts, oldest first.

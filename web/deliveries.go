@@ -143,15 +143,7 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := list[deliveryItem]{Data: []deliveryItem{}}
-	for i, d := range ds {
-		if i == limit {
-			out.NextCursor = ds[i-1].ID
-			break
-		}
-		out.Data = append(out.Data, newDeliveryItem(d))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, page(ds, limit, func(d herald.Delivery) string { return d.ID }, newDeliveryItem))
 	return nil
 }
 
@@ -266,15 +258,10 @@ func (s *Server) listOutbox(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := list[outboxItem]{Data: []outboxItem{}}
-	for i, m := range msgs {
-		if i == limit {
-			out.NextCursor = msgs[i-1].ID
-			break
-		}
-		out.Data = append(out.Data, outboxItem{m.ID, m.DeliveryID, m.Recipient, m.Subject, m.CreatedAt})
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, page(msgs, limit, func(m store.OutboxMessage) string { return m.ID },
+		func(m store.OutboxMessage) outboxItem {
+			return outboxItem{m.ID, m.DeliveryID, m.Recipient, m.Subject, m.CreatedAt}
+		}))
 	return nil
 }
 

@@ -112,15 +112,8 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := list[eventBody]{Data: []eventBody{}}
-	for i, ev := range evs {
-		if i == limit {
-			out.NextCursor = evs[i-1].ID
-			break
-		}
-		out.Data = append(out.Data, newEventBody(ev, nil))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, page(evs, limit, func(ev herald.Event) string { return ev.ID },
+		func(ev herald.Event) eventBody { return newEventBody(ev, nil) }))
 	return nil
 }
 

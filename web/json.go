@@ -92,3 +92,17 @@ type list[T any] struct {
 	Data       []T    `json:"data"`
 	NextCursor string `json:"next_cursor"`
 }
+
+// page turns up to limit+1 rows, newest first, into a list: the extra row
+// only says that another page follows, whose cursor is the last id shown.
+func page[R, T any](rows []R, limit int, id func(R) string, show func(R) T) list[T] {
+	out := list[T]{Data: make([]T, 0, min(len(rows), limit))}
+	for i, row := range rows {
+		if i == limit {
+			out.NextCursor = id(rows[i-1])
+			break
+		}
+		out.Data = append(out.Data, show(row))
+	}
+	return out
+}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 
+	"herald"
 	"herald/netguard"
 )
 
@@ -161,26 +162,11 @@ func scrub(msg, rawURL string) string {
 	return msg
 }
 
-// maskURL hides every query-string value (they are secrets, per the spec's
-// readings) and any userinfo, for quoting a URL or Location in an error:
+// maskURL hides every query-string value (herald.MaskURL) and any
+// userinfo, for quoting a URL or Location in an error:
 // https://u:p@h/p?token=s3cret&x becomes https://***@h/p?token=***&***.
-// It mirrors herald.MaskURL, which this package must not import.
 func maskURL(raw string) string {
-	raw = maskUserinfo(raw)
-	q := strings.IndexByte(raw, '?')
-	if q < 0 {
-		return raw
-	}
-	parts := strings.Split(raw[q+1:], "&")
-	for i, p := range parts {
-		switch name, _, hasValue := strings.Cut(p, "="); {
-		case hasValue:
-			parts[i] = name + "=***"
-		case p != "":
-			parts[i] = "***" // a bare value, such as ?s3cret, is the secret itself
-		}
-	}
-	return raw[:q+1] + strings.Join(parts, "&")
+	return herald.MaskURL(maskUserinfo(raw))
 }
 
 // maskUserinfo replaces the user:password part of an absolute or
