@@ -25,5 +25,10 @@ func (s *Store) Prune(ctx context.Context, cutoff time.Time, limit int) (int, er
 		n, err = res.RowsAffected()
 		return err
 	})
-	return int(n), wrap("prune", err)
+	if err != nil {
+		// n is not ours to read: a cancelled caller returns while the
+		// batcher may still be running the write.
+		return 0, wrap("prune", err)
+	}
+	return int(n), nil
 }
