@@ -24,6 +24,7 @@ func (s *Server) routes() http.Handler {
 	handle("POST /api/v1/accounts/{account_id}/api-keys", s.platform(s.createAPIKey))
 	handle("GET /api/v1/accounts/{account_id}/api-keys", s.platform(s.listAPIKeys))
 	handle("DELETE /api/v1/accounts/{account_id}/api-keys/{key_id}", s.platform(s.deleteAPIKey))
+	handle("POST /api/v1/accounts/{account_id}/portal-links", s.platform(s.createPortalLink))
 	handle("GET /api/v1/accounts/{account_id}/events", s.account(s.listEvents))
 	handle("GET /api/v1/event-types", s.authenticated(s.getEventTypes))
 	handle("POST /api/v1/events", s.platform(s.ingest))

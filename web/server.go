@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"herald"
@@ -34,6 +35,10 @@ type Config struct {
 	Metrics *metrics.Metrics
 	Logger  *slog.Logger
 	Now     func() time.Time
+
+	// PublicURL is how browsers reach Herald (HERALD_PUBLIC_URL): the
+	// base of portal links.
+	PublicURL string
 }
 
 // Server serves Herald over HTTP.
@@ -44,6 +49,7 @@ type Server struct {
 	metrics        *metrics.Metrics
 	builder        *catalog.Builder
 	guard          herald.HostChecker
+	publicURL      string // without a trailing slash
 	platformHashes [][]byte
 	logger         *slog.Logger
 	now            func() time.Time
@@ -66,6 +72,7 @@ func New(cfg Config) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.publicURL = strings.TrimRight(cfg.PublicURL, "/")
 	for _, h := range cfg.PlatformTokenHashes {
 		if b, err := hex.DecodeString(h); err == nil {
 			s.platformHashes = append(s.platformHashes, b)

@@ -79,6 +79,7 @@ func setup(t testing.TB, databaseURL string, opts ...options) *bundle {
 		PlatformTokenHashes: []string{herald.HashToken(platformToken)},
 		Tester:              &dispatch.Tester{Store: st, Builder: b, Webhooks: sender, Lease: time.Minute},
 		Metrics:             m,
+		PublicURL:           "http://herald.test",
 	}))
 	t.Cleanup(srv.Close)
 	if o.delivering {

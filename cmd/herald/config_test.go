@@ -229,7 +229,7 @@ func TestDatabaseURLFlagOverridesEnv(t *testing.T) {
 	fromEnv := filepath.Join(dir, "env.db")
 	fromFlag := filepath.Join(dir, "flag.db")
 	var out, errOut syncBuffer
-	code := run(t.Context(), []string{"migrate", "-database-url", "sqlite:" + fromFlag}, &out, &errOut,
+	code := run(t.Context(), []string{"migrate", "-database-url", "sqlite:" + fromFlag}, nil, &out, &errOut,
 		envFunc(map[string]string{"HERALD_DATABASE_URL": "sqlite:" + fromEnv}), nil)
 	if code != 0 {
 		t.Fatalf("migrate: code %d, stderr:\n%s", code, errOut.String())

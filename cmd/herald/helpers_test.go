@@ -104,7 +104,7 @@ func launchServe(t *testing.T, vars map[string]string, args ...string) *inProc {
 		done:   make(chan int, 1),
 	}
 	go func() {
-		p.done <- run(ctx, append([]string{"serve"}, args...), p.stdout, p.stderr, envFunc(env), p.ready)
+		p.done <- run(ctx, append([]string{"serve"}, args...), nil, p.stdout, p.stderr, envFunc(env), p.ready)
 	}()
 	t.Cleanup(func() {
 		p.cancel()

@@ -1,9 +1,10 @@
 // Command herald runs Herald: it tells an integration platform's customers
 // what happens on the platform, by webhook and by email.
 //
-//	herald serve     run the HTTP server (migrates the database first)
-//	herald migrate   apply database migrations and exit
-//	herald version   print the version
+//	herald serve         run the HTTP server (migrates the database first)
+//	herald migrate       apply database migrations and exit
+//	herald users create  add a user of the admin pages
+//	herald version       print the version
 package main
 
 import (
@@ -26,24 +27,25 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv, nil))
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv, nil))
 }
 
 const usage = `usage: herald <command> [flags]
 
 commands:
-  serve     run the HTTP server (migrates the database first)
-  migrate   apply database migrations and exit
-  version   print the version
+  serve         run the HTTP server (migrates the database first)
+  migrate       apply database migrations and exit
+  users create  add a user of the admin pages (email, password, role)
+  version       print the version
 
 "herald <command> -help" lists a command's flags; each defaults to its
 HERALD_* environment variable.
 `
 
 // run is main without the process: tests call it with their own context,
-// output and environment. ready, when not nil, receives the serve
-// command's listening address.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, ready chan<- string) int {
+// input (nil reads as empty), output and environment. ready, when not nil,
+// receives the serve command's listening address.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string, ready chan<- string) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -53,6 +55,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return serve(ctx, args[1:], stdout, stderr, getenv, ready)
 	case "migrate":
 		return migrate(ctx, args[1:], stdout, stderr, getenv)
+	case "users":
+		return users(ctx, args[1:], stdin, stdout, stderr, getenv)
 	case "version", "-version", "--version":
 		fmt.Fprintf(stdout, "herald %s\n", version)
 		return 0

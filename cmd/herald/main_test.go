@@ -24,7 +24,7 @@ func runCmd(t *testing.T, vars map[string]string, args ...string) (code int, std
 		env[k] = v
 	}
 	var out, errOut bytes.Buffer
-	code = run(ctx, args, &out, &errOut, envFunc(env), nil)
+	code = run(ctx, args, nil, &out, &errOut, envFunc(env), nil)
 	return code, out.String(), errOut.String()
 }
 
@@ -99,7 +99,7 @@ func TestServeHelpListsEveryRunningVariableWithDefaults(t *testing.T) {
 		t.Run(arg, func(t *testing.T) {
 			// No environment at all, so the defaults shown are the built-in ones.
 			var out, errOut bytes.Buffer
-			code := run(context.Background(), []string{"serve", arg}, &out, &errOut, envFunc(nil), nil)
+			code := run(context.Background(), []string{"serve", arg}, nil, &out, &errOut, envFunc(nil), nil)
 			stdout := out.String()
 			if code != 0 {
 				t.Fatalf("herald serve %s: code %d, want 0; stderr:\n%s", arg, code, errOut.String())
@@ -128,7 +128,7 @@ func TestServeHelpListsEveryRunningVariableWithDefaults(t *testing.T) {
 func TestServeHelpShowsEnvironmentValuesAsDefaults(t *testing.T) {
 	var out bytes.Buffer
 	env := map[string]string{"HERALD_ENVIRONMENT": "staging-eu", "HERALD_WEBHOOK_TIMEOUT": "3s"}
-	if code := run(context.Background(), []string{"serve", "-help"}, &out, &bytes.Buffer{}, envFunc(env), nil); code != 0 {
+	if code := run(context.Background(), []string{"serve", "-help"}, nil, &out, &bytes.Buffer{}, envFunc(env), nil); code != 0 {
 		t.Fatalf("code %d, want 0", code)
 	}
 	for _, want := range []string{`(default "staging-eu")`, `(default "3s")`} {

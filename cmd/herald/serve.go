@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"herald"
@@ -17,6 +18,7 @@ import (
 	"herald/email"
 	"herald/metrics"
 	"herald/netguard"
+	"herald/password"
 	"herald/store"
 	"herald/web"
 	"herald/webhook"
@@ -25,7 +27,12 @@ import (
 // parseFlags parses a command's flags; help goes to stdout (exit 0), errors
 // to stderr (exit 2). ok is false when the command should stop with code.
 func parseFlags(name string, args []string, stdout, stderr io.Writer, getenv func(string) string) (cfg Config, code int, ok bool) {
-	fs := flag.NewFlagSet("herald "+name, flag.ContinueOnError)
+	return parseFlagSet(flag.NewFlagSet("herald "+name, flag.ContinueOnError), name, args, stdout, stderr, getenv)
+}
+
+// parseFlagSet is parseFlags for a command with flags of its own, already
+// defined on fs, beside the settings.
+func parseFlagSet(fs *flag.FlagSet, name string, args []string, stdout, stderr io.Writer, getenv func(string) string) (cfg Config, code int, ok bool) {
 	fs.SetOutput(io.Discard)
 	cfg, err := parseConfig(fs, args, getenv)
 	if errors.Is(err, flag.ErrHelp) {
@@ -101,6 +108,19 @@ func serveConfig(ctx context.Context, cfg Config, stdout io.Writer, logger *slog
 	if err != nil {
 		return err
 	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	if cfg.PublicURL == "http://"+cfg.Listen {
+		// The default follows the address actually bound (port 0 in tests).
+		cfg.PublicURL = "http://" + ln.Addr().String()
+	}
+	// After listening, so the sign-in address printed is the real one.
+	if err := operatorOnFirstStart(ctx, cfg, st, stdout, logger); err != nil {
+		ln.Close()
+		return err
+	}
 	handler := web.New(web.Config{
 		Store:               st,
 		Ingester:            dispatch.NewIngester(st, builder, nil),
@@ -110,11 +130,8 @@ func serveConfig(ctx context.Context, cfg Config, stdout io.Writer, logger *slog
 		Tester:              &dispatch.Tester{Store: st, Builder: builder, Webhooks: webhooks, Lease: worker.Lease()},
 		Metrics:             m,
 		Logger:              logger,
+		PublicURL:           cfg.PublicURL,
 	})
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return err
-	}
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -123,10 +140,6 @@ func serveConfig(ctx context.Context, cfg Config, stdout io.Writer, logger *slog
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	if cfg.PublicURL == "http://"+cfg.Listen {
-		// The default follows the address actually bound (port 0 in tests).
-		cfg.PublicURL = "http://" + ln.Addr().String()
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -209,6 +222,45 @@ func platformTokens(ctx context.Context, cfg Config, st *store.Store, stdout io.
 		fmt.Fprintf(stdout, "\nGenerated the platform token. It is shown this once; Herald keeps only its hash:\n\n    %s\n\nUse it as: Authorization: Bearer %s\n\n", token, token)
 	}
 	return st.PlatformTokenHashes(ctx)
+}
+
+// firstOperatorEmail is the email of the operator created on first start.
+// It need not be deliverable: it is only the name to sign in with.
+const firstOperatorEmail = "admin@localhost"
+
+// operatorOnFirstStart creates an operator with a generated password when
+// there are no users, and prints how to sign in, this once, next to the
+// generated platform token: so the quick start leads straight into the
+// pages. A deployment that configures HERALD_PLATFORM_TOKEN gets no such
+// account (nor a password on its stdout); it adds users with "herald
+// users create". Of two processes starting together on one database, the
+// one whose insert loses on the unique email prints nothing.
+func operatorOnFirstStart(ctx context.Context, cfg Config, st *store.Store, stdout io.Writer, logger *slog.Logger) error {
+	n, err := st.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	if cfg.PlatformToken != "" {
+		logger.Info("no users can sign in to the pages yet; add one with: herald users create -email EMAIL -role operator")
+		return nil
+	}
+	pw := password.Generate()
+	hash, err := password.Hash(pw)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	u := herald.User{ID: herald.NewID("usr_", now), Email: firstOperatorEmail, Role: herald.RoleOperator, CreatedAt: now}
+	err = st.CreateUser(ctx, u, hash)
+	if herald.ErrorCode(err) == herald.CodeConflict {
+		return nil // another process created it, and printed it
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Generated the first operator. Sign in at %s/ with: email %s, password %s (shown this once)\n\n",
+		strings.TrimRight(cfg.PublicURL, "/"), firstOperatorEmail, pw)
+	return nil
 }
 
 func migrate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {

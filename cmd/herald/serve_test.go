@@ -226,7 +226,7 @@ func TestDatabaseErrorsDoNotShowThePassword(t *testing.T) {
 	for _, cmd := range []string{"serve", "migrate"} {
 		t.Run(cmd, func(t *testing.T) {
 			var out, errOut syncBuffer
-			code := run(t.Context(), []string{cmd}, &out, &errOut,
+			code := run(t.Context(), []string{cmd}, nil, &out, &errOut,
 				envFunc(map[string]string{"HERALD_DATABASE_URL": dbURL, "HERALD_LISTEN": "127.0.0.1:0"}), nil)
 			if code != 1 {
 				t.Errorf("code %d, want 1", code)
@@ -243,7 +243,7 @@ func TestDatabaseErrorsDoNotShowThePassword(t *testing.T) {
 
 func TestServeRejectsUnsupportedDatabaseURL(t *testing.T) {
 	var out, errOut syncBuffer
-	code := run(t.Context(), []string{"serve"}, &out, &errOut,
+	code := run(t.Context(), []string{"serve"}, nil, &out, &errOut,
 		envFunc(map[string]string{"HERALD_DATABASE_URL": "mysql://x@127.0.0.1/h", "HERALD_LISTEN": "127.0.0.1:0"}), nil)
 	if code != 1 || !strings.Contains(errOut.String(), "unsupported database URL") {
 		t.Errorf("code %d, stderr:\n%s\nwant 1 and the reason", code, errOut.String())
@@ -255,7 +255,7 @@ var appliedRE = regexp.MustCompile(`applied (\d+) migration\(s\)`)
 func migrateOnce(t *testing.T, dbURL string) int {
 	t.Helper()
 	var out, errOut syncBuffer
-	code := run(t.Context(), []string{"migrate"}, &out, &errOut, envFunc(map[string]string{"HERALD_DATABASE_URL": dbURL}), nil)
+	code := run(t.Context(), []string{"migrate"}, nil, &out, &errOut, envFunc(map[string]string{"HERALD_DATABASE_URL": dbURL}), nil)
 	if code != 0 {
 		t.Fatalf("migrate: code %d, want 0; stderr:\n%s", code, errOut.String())
 	}
