@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -23,7 +24,13 @@ func queued(t *testing.T, s *store.Store, now time.Time) (herald.Event, []herald
 
 func claimIDs(t *testing.T, s *store.Store, owner string, now time.Time, limit int, busy ...string) map[string]store.Job {
 	t.Helper()
-	jobs, err := s.Claim(context.Background(), store.ClaimRequest{Owner: owner, Now: now, Lease: time.Minute, Limit: limit, Busy: busy})
+	room := func(h string) int {
+		if slices.Contains(busy, h) {
+			return 0
+		}
+		return 1 << 20
+	}
+	jobs, err := s.Claim(context.Background(), store.ClaimRequest{Owner: owner, Now: now, Lease: time.Minute, Limit: limit, Room: room, Busy: busy, Deep: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,6 +246,43 @@ func TestWakeupsOnIngest(t *testing.T) {
 		case <-wake:
 		case <-time.After(5 * time.Second):
 			t.Fatal("no wakeup after ingest")
+		}
+	})
+}
+
+// A busy host's backlog ahead of other work: the cheap scan sees only the
+// backlog; the deep one looks past it.
+func TestClaimDeepLooksPastBusyBacklog(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		s.PutAccount(ctx, 1, "A")
+		base := time.Now().UTC().Truncate(time.Millisecond)
+		for i := range 30 { // webhooks to h.test only
+			ev, d := newEvent(1, "", base.Add(time.Duration(i)*time.Millisecond))
+			if _, _, _, err := s.InsertEvent(ctx, ev, d[:1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		other, od := newEvent(1, "", base.Add(time.Second))
+		od[0].Target = "https://other.test/hook"
+		if _, _, _, err := s.InsertEvent(ctx, other, od[:1]); err != nil {
+			t.Fatal(err)
+		}
+		now := base.Add(2 * time.Second)
+		req := store.ClaimRequest{Owner: "w", Now: now, Lease: time.Minute, Limit: 4, Busy: []string{"h.test"},
+			Room: func(h string) int {
+				if h == "h.test" {
+					return 0
+				}
+				return 10
+			}}
+		if jobs, err := s.Claim(ctx, req); err != nil || len(jobs) != 0 {
+			t.Fatalf("cheap claim = %v, %v; want nothing (only the busy backlog is in reach)", jobs, err)
+		}
+		req.Deep = true
+		jobs, err := s.Claim(ctx, req)
+		if err != nil || len(jobs) != 1 || jobs[0].Host != "other.test" {
+			t.Fatalf("deep claim = %v, %v; want the other host's delivery", jobs, err)
 		}
 	})
 }
