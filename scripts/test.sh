@@ -105,6 +105,26 @@ fi
 log "staticcheck"
 staticcheck ./...
 
+# The browser tests drive Debian's Chromium (ui/browser_test.go); in CI
+# they fail rather than skip without it.
+chromium_path() {
+	local c
+	for c in "${HERALD_TEST_CHROMIUM:-}" /usr/bin/chromium chromium chromium-browser google-chrome google-chrome-stable; do
+		if [ -n "$c" ] && command -v "$c" >/dev/null; then
+			command -v "$c"
+			return 0
+		fi
+	done
+	return 1
+}
+if ! chromium_path >/dev/null; then
+	log "installing Chromium from the Debian packages (browser tests)"
+	apt_install chromium
+fi
+HERALD_TEST_CHROMIUM=$(chromium_path)
+export HERALD_TEST_CHROMIUM
+log "Chromium: $HERALD_TEST_CHROMIUM"
+
 log "go test -race"
 if [ $# -eq 0 ]; then set -- ./...; fi
 go test -race -count=1 -timeout 12m "$@"

@@ -31,6 +31,7 @@ type Config struct {
 	ShutdownTimeout     time.Duration
 	Lease               time.Duration // 0: the worker's default
 	Retention           time.Duration
+	FrameAncestors      string
 	LogLevel            string
 	LogFormat           string
 }
@@ -56,6 +57,7 @@ var settings = []setting{
 	{"shutdown-timeout", "HERALD_SHUTDOWN_TIMEOUT", "15s", "how long shutdown waits for in-flight requests"},
 	{"lease", "HERALD_LEASE", "", "how long a worker owns a claimed delivery; after a crash, others take it over after this (default 2 × webhook timeout + 30s)"},
 	{"retention", "HERALD_RETENTION", "720h", "how long completed deliveries, their attempts and events are kept"},
+	{"frame-ancestors", "HERALD_FRAME_ANCESTORS", "'none'", "who may frame the pages: the Content-Security-Policy frame-ancestors value, e.g. https://platform.example.com"},
 	{"log-level", "HERALD_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"log-format", "HERALD_LOG_FORMAT", "text", "text or json"},
 }
@@ -75,17 +77,18 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	}
 	get := func(name string) string { return strings.TrimSpace(*vals[name]) }
 	c := Config{
-		DatabaseURL:   get("database-url"),
-		Listen:        get("listen"),
-		Environment:   get("environment"),
-		PlatformToken: get("platform-token"),
-		SMTPURL:       get("smtp-url"),
-		EmailFrom:     get("email-from"),
-		AdminBaseURL:  get("admin-base-url"),
-		APIBaseURL:    get("api-base-url"),
-		PublicURL:     get("public-url"),
-		LogLevel:      get("log-level"),
-		LogFormat:     get("log-format"),
+		DatabaseURL:    get("database-url"),
+		Listen:         get("listen"),
+		Environment:    get("environment"),
+		PlatformToken:  get("platform-token"),
+		SMTPURL:        get("smtp-url"),
+		EmailFrom:      get("email-from"),
+		AdminBaseURL:   get("admin-base-url"),
+		APIBaseURL:     get("api-base-url"),
+		PublicURL:      get("public-url"),
+		LogLevel:       get("log-level"),
+		LogFormat:      get("log-format"),
+		FrameAncestors: get("frame-ancestors"),
 	}
 	var errs []error
 	duration := func(name string) time.Duration {

@@ -28,6 +28,7 @@ func defaultConfig() Config {
 		PublicURL:           "http://127.0.0.1:8080",
 		ShutdownTimeout:     15 * time.Second,
 		Retention:           30 * 24 * time.Hour,
+		FrameAncestors:      "'none'",
 		LogLevel:            "info",
 		LogFormat:           "text",
 	}
@@ -84,7 +85,7 @@ func TestParseConfig(t *testing.T) {
 					WebhookTimeout: 90 * time.Second, AllowPrivateTargets: true,
 					AdminBaseURL: "https://admin.{environment}.example.test", APIBaseURL: "http://api.{environment}.example.test",
 					PublicURL: "https://herald.example.test/base", ShutdownTimeout: 2 * time.Second, Lease: 2 * time.Minute,
-					Retention: 7 * 24 * time.Hour, LogLevel: "debug", LogFormat: "json",
+					Retention: 7 * 24 * time.Hour, FrameAncestors: "'none'", LogLevel: "debug", LogFormat: "json",
 				}
 			},
 		},

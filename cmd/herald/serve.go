@@ -20,6 +20,7 @@ import (
 	"herald/netguard"
 	"herald/password"
 	"herald/store"
+	"herald/ui"
 	"herald/web"
 	"herald/webhook"
 )
@@ -101,7 +102,9 @@ func serveConfig(ctx context.Context, cfg Config, stdout io.Writer, logger *slog
 	}
 	builder := catalog.NewBuilder(cfg.Environment, cfg.AdminBaseURL, cfg.APIBaseURL)
 	guard := &netguard.Guard{AllowPrivate: cfg.AllowPrivateTargets}
-	webhooks := webhook.New(webhook.Options{Timeout: cfg.WebhookTimeout, Guard: guard, UserAgent: "Herald/" + version})
+	// As many idle connections per host as deliveries in flight to one host
+	// (the worker's PerHost), so a busy receiver is not redialled.
+	webhooks := webhook.New(webhook.Options{Timeout: cfg.WebhookTimeout, Guard: guard, UserAgent: "Herald/" + version, MaxIdleConnsPerHost: 32})
 	defer webhooks.Close()
 	m := metrics.New(st, nil)
 	worker, err := newWorker(cfg, st, webhooks, m, logger)
@@ -121,16 +124,21 @@ func serveConfig(ctx context.Context, cfg Config, stdout io.Writer, logger *slog
 		ln.Close()
 		return err
 	}
+	tester := &dispatch.Tester{Store: st, Builder: builder, Webhooks: webhooks, Lease: worker.Lease()}
 	handler := web.New(web.Config{
 		Store:               st,
 		Ingester:            dispatch.NewIngester(st, builder, nil),
 		Builder:             builder,
 		Guard:               guard,
 		PlatformTokenHashes: hashes,
-		Tester:              &dispatch.Tester{Store: st, Builder: builder, Webhooks: webhooks, Lease: worker.Lease()},
+		Tester:              tester,
 		Metrics:             m,
 		Logger:              logger,
 		PublicURL:           cfg.PublicURL,
+		Pages: ui.New(ui.Config{
+			Store: st, Tester: tester, Guard: guard, PublicURL: cfg.PublicURL, FrameAncestors: cfg.FrameAncestors,
+			OutboxEnabled: cfg.SMTPURL == "", Logger: logger,
+		}),
 	})
 	srv := &http.Server{
 		Handler:           handler,
