@@ -37,6 +37,9 @@ func (s *Server) routes() http.Handler {
 	handle("GET /api/v1/outbox/{message_id}", s.authenticated(s.getOutboxMessage))
 
 	handle("/api/", s.authenticated(notFound))
+	if s.pages != nil {
+		mux.Handle("/", s.pages)
+	}
 
 	return s.accessLog(s.recoverPanics(securityHeaders(mux)))
 }

@@ -30,6 +30,9 @@ type Config struct {
 	PlatformTokenHashes []string
 	// Tester performs test sends.
 	Tester *dispatch.Tester
+	// Pages serves the admin pages under "/" (all but /api/ and the
+	// health and metrics endpoints); nil serves none.
+	Pages http.Handler
 	// Metrics counts ingested events and serves GET /metrics; nil serves
 	// no metrics.
 	Metrics *metrics.Metrics
@@ -47,6 +50,7 @@ type Server struct {
 	ingester       *dispatch.Ingester
 	tester         *dispatch.Tester
 	metrics        *metrics.Metrics
+	pages          http.Handler
 	builder        *catalog.Builder
 	guard          herald.HostChecker
 	publicURL      string // without a trailing slash
@@ -64,6 +68,7 @@ func New(cfg Config) *Server {
 		ingester: cfg.Ingester,
 		tester:   cfg.Tester,
 		metrics:  cfg.Metrics,
+		pages:    cfg.Pages,
 		builder:  cfg.Builder,
 		guard:    cfg.Guard,
 		logger:   cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler)),
