@@ -38,9 +38,10 @@ type WorkerConfig struct {
 	// Owner names this worker in leases; "" means host-pid-random.
 	Owner string
 	// Concurrency bounds the deliveries a worker holds, sending or
-	// waiting (default 128); PerHost bounds the sends to one webhook host
-	// (default 32), with as many more waiting, so a slow or black-holed
-	// endpoint holds at most 2 × PerHost of them.
+	// waiting (default 256); PerHost bounds the sends to one webhook host
+	// (default 32). A host may have PerHost more waiting, or 3 × PerHost
+	// while its answers come fast, so a slow or black-holed endpoint holds
+	// at most 2 × PerHost and a fast one is claimed for in big batches.
 	Concurrency, PerHost int
 	// Lease is how long a claimed job is this worker's alone; it must
 	// outlast a send. Default: 2 × WebhookTimeout + 30s.
@@ -65,8 +66,13 @@ type WorkerConfig struct {
 // PostgreSQL database, can run at once.
 type Worker struct {
 	cfg  WorkerConfig
-	out  chan finished // outcomes to record
-	sent chan string   // the host of each send that returned
+	out  chan finished   // outcomes to record
+	sent chan sendResult // each send that returned
+}
+
+type sendResult struct {
+	host string
+	took time.Duration
 }
 
 type finished struct {
@@ -77,7 +83,7 @@ type finished struct {
 
 // NewWorker returns a Worker for cfg, defaults filled in.
 func NewWorker(cfg WorkerConfig) *Worker {
-	cfg.Concurrency = cmp.Or(cfg.Concurrency, 128)
+	cfg.Concurrency = cmp.Or(cfg.Concurrency, 256)
 	cfg.PerHost = cmp.Or(cfg.PerHost, 32)
 	cfg.WebhookTimeout = cmp.Or(cfg.WebhookTimeout, 10*time.Second)
 	cfg.Lease = cmp.Or(cfg.Lease, 2*cfg.WebhookTimeout+30*time.Second)
@@ -93,7 +99,7 @@ func NewWorker(cfg WorkerConfig) *Worker {
 		host, _ := os.Hostname()
 		cfg.Owner = fmt.Sprintf("%s-%d-%08x", host, os.Getpid(), rand.Uint32())
 	}
-	return &Worker{cfg: cfg, out: make(chan finished, 2*cfg.Concurrency), sent: make(chan string, cfg.Concurrency)}
+	return &Worker{cfg: cfg, out: make(chan finished, 2*cfg.Concurrency), sent: make(chan sendResult, cfg.Concurrency)}
 }
 
 // Lease is how long a claimed job is the worker's alone.
@@ -117,13 +123,14 @@ func (w *Worker) Run(ctx context.Context) error {
 	recorded := make(chan int, 2*w.cfg.Concurrency)
 	go w.record(done, recorded)
 
-	q := &slots{w: w, perHost: map[string]int{}, waiting: map[string][]store.Job{}}
+	q := &slots{w: w, perHost: map[string]int{}, waiting: map[string][]store.Job{}, fast: map[string]bool{}}
 	unrecorded := 0
 	var lastDeep time.Time
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	stopping := ctx.Done()
 	claimNow := true
+	var lastEmpty time.Time // a claim found nothing it had room for
 	for {
 		held := q.sending + q.queued
 		if stopping != nil && claimNow && held < w.cfg.Concurrency && unrecorded < 2*w.cfg.Concurrency {
@@ -134,6 +141,9 @@ func (w *Worker) Run(ctx context.Context) error {
 			unrecorded += len(jobs)
 			for _, j := range jobs {
 				q.add(j)
+			}
+			if len(jobs) == 0 && q.busy() {
+				lastEmpty = time.Now()
 			}
 			if len(jobs) > 0 && q.sending+q.queued < w.cfg.Concurrency {
 				continue // more may be due right now
@@ -148,9 +158,28 @@ func (w *Worker) Run(ctx context.Context) error {
 		claimNow = false
 		select {
 		case <-wake:
-			claimNow = true
-		case h := <-w.sent:
-			q.done(h)
+			// While a busy host's backlog fills the scan, claiming on
+			// every ingest (thousands a second in a burst) finds nothing
+			// and keeps the database busy; wait a moment instead.
+			if wait := wakeDebounce - time.Since(lastEmpty); wait > 0 {
+				timer.Reset(wait)
+			} else {
+				claimNow = true
+			}
+		case r := <-w.sent:
+			q.done(r)
+			// Take every send that has returned meanwhile before the next
+			// (blocking) claim: handling one per claim had capped a busy
+			// host at one new send per database round trip.
+		drain:
+			for {
+				select {
+				case r := <-w.sent:
+					q.done(r)
+				default:
+					break drain
+				}
+			}
 			// Claim again once a batch's worth of room has opened, or
 			// when nothing is left waiting.
 			claimNow = q.queued == 0 || w.cfg.Concurrency-(q.sending+q.queued) >= claimBatch
@@ -167,6 +196,10 @@ func (w *Worker) Run(ctx context.Context) error {
 // claimBatch is how much room opens before the next claim.
 const claimBatch = 16
 
+// wakeDebounce is the longest an ingest waits to be claimed while a busy
+// host blocks the claim.
+const wakeDebounce = 5 * time.Millisecond
+
 // slots tracks the jobs a worker holds (at most Concurrency): sending,
 // and waiting for a slot of their host (at most PerHost each).
 type slots struct {
@@ -175,6 +208,21 @@ type slots struct {
 	queued  int
 	perHost map[string]int
 	waiting map[string][]store.Job
+	fast    map[string]bool // the host's last send took under fastSend
+}
+
+// fastSend is how quick a host's answers must be for it to get the larger
+// batch of waiting jobs.
+const fastSend = 250 * time.Millisecond
+
+// busy reports whether some host has no room left.
+func (q *slots) busy() bool {
+	for h := range q.perHost {
+		if q.room(h) <= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // room is how many more jobs for host the worker may hold.
@@ -182,7 +230,11 @@ func (q *slots) room(host string) int {
 	if host == "" {
 		return q.w.cfg.Concurrency // emails: bounded by the total only
 	}
-	return 2*q.w.cfg.PerHost - q.perHost[host] - len(q.waiting[host])
+	hold := 2 * q.w.cfg.PerHost
+	if q.fast[host] {
+		hold = 4 * q.w.cfg.PerHost
+	}
+	return hold - q.perHost[host] - len(q.waiting[host])
 }
 
 // add starts j, or keeps it waiting while its host has PerHost sends
@@ -202,12 +254,23 @@ func (q *slots) start(j store.Job) {
 	go q.w.deliver(j)
 }
 
-// done frees the slot of a send to host that returned and starts the
-// host's next waiting job.
-func (q *slots) done(host string) {
+// done frees the slot of a send that returned and starts the host's next
+// waiting job.
+func (q *slots) done(r sendResult) {
+	host := r.host
+	if host != "" {
+		if r.took < fastSend {
+			q.fast[host] = true
+		} else {
+			delete(q.fast, host)
+		}
+	}
 	q.sending--
 	if q.perHost[host]--; q.perHost[host] <= 0 {
 		delete(q.perHost, host)
+		if len(q.waiting[host]) == 0 {
+			delete(q.fast, host)
+		}
 	}
 	if next := q.waiting[host]; len(next) > 0 {
 		q.waiting[host] = next[1:]
@@ -235,7 +298,7 @@ func (w *Worker) claim(ctx context.Context, q *slots, limit int, lastDeep *time.
 		Owner: w.cfg.Owner,
 		Now:   now,
 		Lease: w.cfg.Lease,
-		Limit: min(limit, 100),
+		Limit: min(limit, 256),
 		Room:  q.room,
 		Busy:  busy,
 		Deep:  deep,
@@ -311,7 +374,7 @@ func (w *Worker) deliver(j store.Job) {
 	o.DeliveryID, o.Owner = j.Delivery.ID, w.cfg.Owner
 	o.Attempt.ID, o.Attempt.DeliveryID = herald.NewID("att_", start), j.Delivery.ID
 	o.Attempt.StartedAt = start
-	w.sent <- j.Host
+	w.sent <- sendResult{j.Host, o.Attempt.Latency}
 	w.out <- finished{outcome: o, job: j, call: o.Attempt.Latency}
 }
 

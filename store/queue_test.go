@@ -97,8 +97,13 @@ func TestClaimSkipsBusyHostsAndRespectsLimit(t *testing.T) {
 				hooks++
 			}
 		}
-		if hooks != 2 || len(jobs) != 2+8 { // 4 webhooks and 8 emails were due
-			t.Errorf("claimed %d jobs with %d webhooks, want 10 with 2", len(jobs), hooks)
+		// Due were 4 or 5 webhooks and 8 or 7 emails, depending on which the
+		// limit-1 claim took.
+		if hooks != 2 || len(jobs) < 2+7 {
+			t.Errorf("claimed %d jobs with %d webhooks, want 2 webhooks and every email", len(jobs), hooks)
+		}
+		if rest := claimIDs(t, s, "w", now, 100, "h.test"); len(rest) != 0 {
+			t.Errorf("emails left behind: %v", rest)
 		}
 	})
 }
@@ -257,7 +262,7 @@ func TestClaimDeepLooksPastBusyBacklog(t *testing.T) {
 		ctx := context.Background()
 		s.PutAccount(ctx, 1, "A")
 		base := time.Now().UTC().Truncate(time.Millisecond)
-		for i := range 30 { // webhooks to h.test only
+		for i := range 80 { // webhooks to h.test only, more than a scan reads
 			ev, d := newEvent(1, "", base.Add(time.Duration(i)*time.Millisecond))
 			if _, _, _, err := s.InsertEvent(ctx, ev, d[:1]); err != nil {
 				t.Fatal(err)

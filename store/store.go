@@ -85,11 +85,29 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Ping(ctx); err != nil {
+	if err := s.connect(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("store: connect: %w", err)
 	}
 	return s, nil
+}
+
+// connect pings the database. Switching a new SQLite file to WAL needs a
+// lock that busy_timeout does not wait for, so when two processes open a
+// new file at once one may be told "database is locked": it tries again
+// for a few seconds.
+func (s *Store) connect(ctx context.Context) error {
+	for try := 0; ; try++ {
+		err := s.Ping(ctx)
+		if err == nil || s.dialect != SQLite || try == 50 || !strings.Contains(err.Error(), "SQLITE_BUSY") {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 func (s *Store) openSQLite(path string) error {

@@ -73,7 +73,8 @@ CREATE TABLE deliveries (
 
 CREATE INDEX deliveries_event ON deliveries (event_id);
 CREATE INDEX deliveries_account ON deliveries (account_id, created_at);
-CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending';
+-- Covering (host and id included): a claim's scan reads the index alone.
+CREATE INDEX deliveries_due ON deliveries (next_attempt_at, host, id) WHERE status = 'pending';
 
 -- Every try of a delivery, with what was sent and what came back.
 CREATE TABLE delivery_attempts (
