@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -47,16 +48,7 @@ func (s *Server) putAccount(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) error {
-	id, _ := pathAccountID(r)
-	a, err := s.store.Account(r.Context(), id)
-	if errors.Is(err, herald.ErrNotFound) {
-		return accountNotFound(r.PathValue("account_id"))
-	}
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, a)
-	return nil
+	return getForAccount(w, r, s.store.Account)
 }
 
 // checkName validates a display name: a string, trimmed, at most
@@ -77,6 +69,32 @@ func checkName(bad *herald.Fields, path string, v any, required bool) string {
 		bad.Add(path, "must not contain control characters")
 	}
 	return s
+}
+
+// accountDoc reads a write's JSON object body (400, 413), then makes sure
+// the path's account exists (404): the order of checks the contract gives.
+func (s *Server) accountDoc(w http.ResponseWriter, r *http.Request) (int64, map[string]any, error) {
+	doc, err := decodeObject(w, r)
+	if err != nil {
+		return 0, nil, err
+	}
+	id, err := s.mustAccount(r)
+	return id, doc, err
+}
+
+// getForAccount answers what fetch gives for the path's account, 404 when
+// there is no such account.
+func getForAccount[T any](w http.ResponseWriter, r *http.Request, fetch func(context.Context, int64) (T, error)) error {
+	id, _ := pathAccountID(r)
+	v, err := fetch(r.Context(), id)
+	if errors.Is(err, herald.ErrNotFound) {
+		return accountNotFound(r.PathValue("account_id"))
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
 }
 
 // mustAccount returns 404 unless the path's account exists.

@@ -15,11 +15,7 @@ type createdKey struct {
 // createAPIKey issues an account key. The key is in this answer only; the
 // store keeps its hash.
 func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) error {
-	doc, err := decodeObject(w, r)
-	if err != nil {
-		return err
-	}
-	id, err := s.mustAccount(r)
+	id, doc, err := s.accountDoc(w, r)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 
@@ -9,24 +8,11 @@ import (
 )
 
 func (s *Server) getCompany(w http.ResponseWriter, r *http.Request) error {
-	id, _ := pathAccountID(r)
-	c, err := s.store.Company(r.Context(), id)
-	if errors.Is(err, herald.ErrNotFound) {
-		return accountNotFound(r.PathValue("account_id"))
-	}
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, c)
-	return nil
+	return getForAccount(w, r, s.store.Company)
 }
 
 func (s *Server) putCompany(w http.ResponseWriter, r *http.Request) error {
-	doc, err := decodeObject(w, r)
-	if err != nil {
-		return err
-	}
-	id, err := s.mustAccount(r)
+	id, doc, err := s.accountDoc(w, r)
 	if err != nil {
 		return err
 	}

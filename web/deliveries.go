@@ -207,11 +207,7 @@ func (s *Server) redeliver(w http.ResponseWriter, r *http.Request) error {
 // testSend POSTs an event's example to the saved URL now and answers the
 // logged delivery with its attempt.
 func (s *Server) testSend(w http.ResponseWriter, r *http.Request) error {
-	doc, err := decodeObject(w, r)
-	if err != nil {
-		return err
-	}
-	id, err := s.mustAccount(r)
+	id, doc, err := s.accountDoc(w, r)
 	if err != nil {
 		return err
 	}

@@ -1,33 +1,19 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 
 	"herald"
 )
 
 func (s *Server) getNotifications(w http.ResponseWriter, r *http.Request) error {
-	id, _ := pathAccountID(r)
-	st, err := s.store.Settings(r.Context(), id)
-	if errors.Is(err, herald.ErrNotFound) {
-		return accountNotFound(r.PathValue("account_id"))
-	}
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, st)
-	return nil
+	return getForAccount(w, r, s.store.Settings)
 }
 
 // putNotifications replaces the settings document whole; an invalid one
 // changes nothing.
 func (s *Server) putNotifications(w http.ResponseWriter, r *http.Request) error {
-	doc, err := decodeObject(w, r)
-	if err != nil {
-		return err
-	}
-	id, err := s.mustAccount(r)
+	id, doc, err := s.accountDoc(w, r)
 	if err != nil {
 		return err
 	}

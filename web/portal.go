@@ -33,11 +33,7 @@ type portalLink struct {
 // the account's pages with the role asked for. The token is in this answer
 // only; the store keeps its hash, and GET /portal/{token} redeems it.
 func (s *Server) createPortalLink(w http.ResponseWriter, r *http.Request) error {
-	doc, err := decodeObject(w, r)
-	if err != nil {
-		return err
-	}
-	id, err := s.mustAccount(r)
+	id, doc, err := s.accountDoc(w, r)
 	if err != nil {
 		return err
 	}
