@@ -28,6 +28,10 @@ type Observer interface {
 	Delivered(channel herald.Channel, status herald.Status, endToEnd, call time.Duration)
 }
 
+// DefaultPerHost is how many webhooks a worker sends to one host at once
+// unless configured otherwise.
+const DefaultPerHost = 32
+
 // WorkerConfig wires a Worker. Store, Webhooks and Renderer are required.
 type WorkerConfig struct {
 	Store    *store.Store
@@ -84,7 +88,7 @@ type finished struct {
 // NewWorker returns a Worker for cfg, defaults filled in.
 func NewWorker(cfg WorkerConfig) *Worker {
 	cfg.Concurrency = cmp.Or(cfg.Concurrency, 256)
-	cfg.PerHost = cmp.Or(cfg.PerHost, 32)
+	cfg.PerHost = cmp.Or(cfg.PerHost, DefaultPerHost)
 	cfg.WebhookTimeout = cmp.Or(cfg.WebhookTimeout, 10*time.Second)
 	cfg.Lease = cmp.Or(cfg.Lease, 2*cfg.WebhookTimeout+30*time.Second)
 	cfg.SMTPTimeout = cmp.Or(cfg.SMTPTimeout, 30*time.Second)

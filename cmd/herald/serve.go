@@ -104,7 +104,7 @@ func serveConfig(ctx context.Context, cfg Config, stdout io.Writer, logger *slog
 	guard := &netguard.Guard{AllowPrivate: cfg.AllowPrivateTargets}
 	// As many idle connections per host as deliveries in flight to one host
 	// (the worker's PerHost), so a busy receiver is not redialled.
-	webhooks := webhook.New(webhook.Options{Timeout: cfg.WebhookTimeout, Guard: guard, UserAgent: "Herald/" + version, MaxIdleConnsPerHost: 32})
+	webhooks := webhook.New(webhook.Options{Timeout: cfg.WebhookTimeout, Guard: guard, UserAgent: "Herald/" + version, MaxIdleConnsPerHost: dispatch.DefaultPerHost})
 	defer webhooks.Close()
 	m := metrics.New(st, nil)
 	worker, err := newWorker(cfg, st, webhooks, m, logger)
