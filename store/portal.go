@@ -49,3 +49,14 @@ func (s *Store) UsePortalLink(ctx context.Context, hash string, now time.Time) (
 	}
 	return accountID, herald.Role(r), nil
 }
+
+// DeleteExpiredPortalLinks deletes links whose time is up, used or not:
+// once expired a link can only answer 410, which an unknown one does too.
+func (s *Store) DeleteExpiredPortalLinks(ctx context.Context, now time.Time) (int, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM portal_links WHERE expires_at <= $1`, millis(now))
+	if err != nil {
+		return 0, fmt.Errorf("store: delete expired portal links: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}

@@ -109,3 +109,22 @@ func TestPortalLinkConcurrentUsesSucceedOnce(t *testing.T) {
 		}
 	})
 }
+
+func TestDeleteExpiredPortalLinks(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		mustAccount(t, s, 100)
+		for hash, expires := range map[string]time.Time{"h-old": t0.Add(time.Minute), "h-new": t0.Add(time.Hour)} {
+			if err := s.CreatePortalLink(ctx, hash, 100, herald.RoleViewer, expires, t0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n, err := s.DeleteExpiredPortalLinks(ctx, t0.Add(30*time.Minute))
+		if err != nil || n != 1 {
+			t.Fatalf("deleted %d, %v; want 1", n, err)
+		}
+		if _, _, err := s.UsePortalLink(ctx, "h-new", t0.Add(31*time.Minute)); err != nil {
+			t.Errorf("the live link was deleted: %v", err)
+		}
+	})
+}
