@@ -20,18 +20,7 @@ func (s *Server) putAccount(w http.ResponseWriter, r *http.Request) error {
 	if !idOK {
 		bad.Add("account_id", "must be a positive integer (the id the platform gives the account)")
 	}
-	var name string
-	for key, v := range doc {
-		switch key {
-		case "name":
-			name = checkName(&bad, "name", v, true)
-		default:
-			bad.Add(key, "unknown field")
-		}
-	}
-	if _, ok := doc["name"]; !ok {
-		bad.Add("name", "is required")
-	}
+	name := nameDoc(&bad, doc)
 	if err := bad.Err(); err != nil {
 		return err
 	}
@@ -49,6 +38,24 @@ func (s *Server) putAccount(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) error {
 	return getForAccount(w, r, s.store.Account)
+}
+
+// nameDoc reads a {"name": "..."} document (accounts and API keys): the
+// name required, nothing else allowed.
+func nameDoc(bad *herald.Fields, doc map[string]any) string {
+	var name string
+	for key, v := range doc {
+		switch key {
+		case "name":
+			name = checkName(bad, "name", v, true)
+		default:
+			bad.Add(key, "unknown field")
+		}
+	}
+	if _, ok := doc["name"]; !ok {
+		bad.Add("name", "is required")
+	}
+	return name
 }
 
 // checkName validates a display name: a string, trimmed, at most
@@ -95,6 +102,17 @@ func getForAccount[T any](w http.ResponseWriter, r *http.Request, fetch func(con
 	}
 	writeJSON(w, http.StatusOK, v)
 	return nil
+}
+
+// accountPage checks a list request: the path's account exists (404) and
+// ?limit= is valid (422).
+func (s *Server) accountPage(r *http.Request) (int64, int, error) {
+	id, err := s.mustAccount(r)
+	if err != nil {
+		return 0, 0, err
+	}
+	limit, err := pageLimit(r)
+	return id, limit, err
 }
 
 // mustAccount returns 404 unless the path's account exists.

@@ -20,18 +20,7 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var bad herald.Fields
-	var name string
-	for key, v := range doc {
-		switch key {
-		case "name":
-			name = checkName(&bad, "name", v, true)
-		default:
-			bad.Add(key, "unknown field")
-		}
-	}
-	if _, ok := doc["name"]; !ok {
-		bad.Add("name", "is required")
-	}
+	name := nameDoc(&bad, doc)
 	if err := bad.Err(); err != nil {
 		return err
 	}

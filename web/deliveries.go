@@ -106,11 +106,7 @@ func newAttemptItem(d herald.Delivery, a herald.Attempt, payload []byte) attempt
 
 // listDeliveries is the delivery log: newest first, filtered, paged.
 func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) error {
-	id, err := s.mustAccount(r)
-	if err != nil {
-		return err
-	}
-	limit, err := pageLimit(r)
+	id, limit, err := s.accountPage(r)
 	if err != nil {
 		return err
 	}
@@ -242,11 +238,7 @@ func (s *Server) testSend(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listOutbox(w http.ResponseWriter, r *http.Request) error {
-	id, err := s.mustAccount(r)
-	if err != nil {
-		return err
-	}
-	limit, err := pageLimit(r)
+	id, limit, err := s.accountPage(r)
 	if err != nil {
 		return err
 	}

@@ -100,11 +100,7 @@ func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) error {
 
 // listEvents pages through the account's events, newest first.
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
-	id, err := s.mustAccount(r)
-	if err != nil {
-		return err
-	}
-	limit, err := pageLimit(r)
+	id, limit, err := s.accountPage(r)
 	if err != nil {
 		return err
 	}
