@@ -74,7 +74,7 @@ func (t *Tester) Send(ctx context.Context, accountID int64, eventType string, no
 	if _, _, _, err := t.Store.InsertEvent(ctx, ev, []herald.Delivery{d}); err != nil {
 		return d, herald.Attempt{}, err
 	}
-	res := t.Webhooks.Send(ctx, webhook.Request{URL: d.Target, Body: ev.Payload, Header: WebhookHeaders(d)})
+	res := t.Webhooks.Send(ctx, webhook.Request{URL: d.Target, Body: ev.Payload, Header: WebhookHeaders(d), ID: d.ID})
 	att := WebhookAttempt(d.Target, res, now)
 	att.ID, att.DeliveryID = herald.NewID("att_", now), d.ID
 	// The delivery is unleased but not due for Lease: no worker has it.

@@ -394,7 +394,7 @@ func WebhookHeaders(d herald.Delivery) http.Header {
 }
 
 func (w *Worker) sendWebhook(j store.Job, start time.Time) store.Outcome {
-	res := w.cfg.Webhooks.Send(context.Background(), webhook.Request{URL: j.Delivery.Target, Body: j.Payload, Header: WebhookHeaders(j.Delivery)})
+	res := w.cfg.Webhooks.Send(context.Background(), webhook.Request{URL: j.Delivery.Target, Body: j.Payload, Header: WebhookHeaders(j.Delivery), ID: j.Delivery.ID})
 	return store.Outcome{Status: webhookStatus(res), Attempt: WebhookAttempt(j.Delivery.Target, res, start)}
 }
 

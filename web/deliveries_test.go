@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -234,6 +235,23 @@ func TestDeliveryDetailAndRedeliver(t *testing.T) {
 		atts := r.body["attempts"].([]any)
 		if r.body["status"] != "succeeded" || len(atts) != 2 || r.body["attempt_count"].(interface{ String() string }).String() != "2" {
 			t.Fatalf("after redelivery = %s", r.raw)
+		}
+		// Both attempts carry the Standard Webhooks headers: the delivery's
+		// id, the same on the redelivery, and each attempt's own time.
+		for i, a := range atts {
+			h := a.(map[string]any)["request"].(map[string]any)["headers"].(map[string]any)
+			id, _ := h["Webhook-Id"].([]any)
+			ts, _ := h["Webhook-Timestamp"].([]any)
+			if len(id) != 1 || id[0] != hookID || len(ts) != 1 {
+				t.Fatalf("attempt %d headers = %v, want Webhook-Id %s and a Webhook-Timestamp", i, h, hookID)
+			}
+			sec, err := strconv.ParseInt(ts[0].(string), 10, 64)
+			if err != nil || time.Since(time.Unix(sec, 0)).Abs() > time.Minute {
+				t.Errorf("attempt %d Webhook-Timestamp = %v, want Unix seconds of the attempt", i, ts[0])
+			}
+			if _, signed := h["Webhook-Signature"]; signed {
+				t.Errorf("attempt %d is signed although signing is off: %v", i, h)
+			}
 		}
 		oldBodies, _ := bad.received()
 		newBodies, newPaths := good.received()

@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"net/textproto"
+	"strconv"
 	"time"
 
 	"herald/netguard"
@@ -133,6 +134,19 @@ type Request struct {
 	// Header holds extra headers such as X-Herald-Event and
 	// X-Herald-Delivery; may be nil. Authorization is never sent.
 	Header http.Header
+	// ID is the Standard Webhooks webhook-id: the delivery's id, the same
+	// on every attempt. When set, Send adds webhook-id and
+	// webhook-timestamp (the Unix seconds of this attempt), and, with
+	// Signer, webhook-signature over exactly those values and Body.
+	ID string
+	// Signer signs the request; nil sends it unsigned.
+	Signer Signer
+}
+
+// Signer makes the webhook-signature header's value for the signed content
+// {id}.{timestamp}.{body}.
+type Signer interface {
+	Sign(id string, timestamp int64, body []byte) string
 }
 
 // Result is what happened, for the delivery log.
@@ -167,6 +181,18 @@ func (s *Sender) Send(ctx context.Context, req Request) Result {
 	start := time.Now()
 	var res Result
 	res.RequestHeader = s.header(req.Header)
+	if req.ID != "" {
+		// Set directly under the canonical keys; the timestamp is the
+		// attempt's own, so a retry or redelivery is signed afresh.
+		ts := start.Unix()
+		res.RequestHeader[headerID] = []string{req.ID}
+		res.RequestHeader[headerTimestamp] = []string{strconv.FormatInt(ts, 10)}
+		if req.Signer != nil {
+			if sig := req.Signer.Sign(req.ID, ts, req.Body); sig != "" {
+				res.RequestHeader[headerSignature] = []string{sig}
+			}
+		}
+	}
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
@@ -255,11 +281,22 @@ func (s *Sender) header(extra http.Header) http.Header {
 	return h
 }
 
+// The Standard Webhooks headers, canonical forms of webhook-id,
+// webhook-timestamp and webhook-signature.
+const (
+	headerID        = "Webhook-Id"
+	headerTimestamp = "Webhook-Timestamp"
+	headerSignature = "Webhook-Signature"
+)
+
 // droppedHeaders are extras never passed on: credentials (the spec promises
-// no authentication headers), the two headers Send sets itself, and those
+// no authentication headers), the headers Send sets itself, and those
 // net/http writes on its own, which would make RequestHeader misreport what
 // was sent.
 var droppedHeaders = map[string]bool{
+	headerID:              true,
+	headerTimestamp:       true,
+	headerSignature:       true,
 	"Authorization":       true,
 	"Proxy-Authorization": true,
 	"Content-Type":        true,

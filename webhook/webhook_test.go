@@ -697,3 +697,65 @@ func TestScrub(t *testing.T) {
 		t.Errorf("scrub left a secret: %q", got)
 	}
 }
+
+type fixedSigner string
+
+func (f fixedSigner) Sign(id string, ts int64, body []byte) string {
+	return string(f) + "," + id + "." + strconv.FormatInt(ts, 10) + "." + string(body)
+}
+
+// With an ID, every request carries webhook-id and webhook-timestamp (the
+// attempt's Unix seconds), and webhook-signature when a Signer is given:
+// on the wire and in RequestHeader alike. Extras cannot forge them.
+func TestSendStandardWebhooksHeaders(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		signer Signer
+		sig    bool
+	}{{"unsigned", nil, false}, {"signed", fixedSigner("v9"), true}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := make(chan http.Header, 1)
+			srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got <- r.Header.Clone() }))
+			extras := http.Header{"webhook-id": {"forged"}, "Webhook-Timestamp": {"1"}, "Webhook-Signature": {"v1,forged"}}
+			before := time.Now().Unix()
+			res := newSender(t, 5*time.Second).Send(context.Background(), Request{URL: srv.URL, Body: []byte(`{}`), Header: extras, ID: "dlv_1", Signer: tt.signer})
+			after := time.Now().Unix()
+			if !res.Success {
+				t.Fatalf("send failed: %s", res.Error)
+			}
+			wire := <-got
+			for _, h := range []http.Header{res.RequestHeader, wire} {
+				if v := h.Values("Webhook-Id"); len(v) != 1 || v[0] != "dlv_1" {
+					t.Errorf("webhook-id = %q, want dlv_1", v)
+				}
+				v := h.Values("Webhook-Timestamp")
+				ts, err := strconv.ParseInt(strings.Join(v, ""), 10, 64)
+				if len(v) != 1 || err != nil || ts < before || ts > after {
+					t.Errorf("webhook-timestamp = %q, want one value in [%d, %d]", v, before, after)
+				}
+				want := []string(nil)
+				if tt.sig {
+					want = []string{"v9,dlv_1." + v[0] + ".{}"}
+				}
+				if sig := h.Values("Webhook-Signature"); !reflect.DeepEqual(sig, want) {
+					t.Errorf("webhook-signature = %q, want %q", sig, want)
+				}
+			}
+		})
+	}
+}
+
+// Without an ID (callers that are not deliveries) none is invented.
+func TestSendWithoutIDHasNoWebhookHeaders(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	res := newSender(t, 5*time.Second).Send(context.Background(), Request{URL: srv.URL, Body: []byte(`{}`), Signer: fixedSigner("v9")})
+	for _, k := range []string{"Webhook-Id", "Webhook-Timestamp", "Webhook-Signature"} {
+		if _, ok := res.RequestHeader[k]; ok {
+			t.Errorf("RequestHeader has %s without an ID: %v", k, res.RequestHeader)
+		}
+	}
+}
