@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"strings"
 
-	"herald/web"
+	"herald"
 )
 
 type companyData struct {
@@ -39,7 +39,7 @@ func (s *server) saveCompany(w http.ResponseWriter, r *http.Request, v *view) {
 	if strings.TrimSpace(body.Name) != "" || strings.TrimSpace(body.Email) != "" {
 		doc["primary_contact"] = map[string]any{"name": body.Name, "email": body.Email}
 	}
-	c, err := web.ParseCompany(doc)
+	c, err := herald.ParseCompany(doc)
 	if err == nil {
 		err = s.store.PutCompany(r.Context(), v.account.ID, c)
 		if err == nil {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
-	"unicode/utf8"
 
 	"herald"
 )
@@ -47,7 +45,7 @@ func nameDoc(bad *herald.Fields, doc map[string]any) string {
 	for key, v := range doc {
 		switch key {
 		case "name":
-			name = checkName(bad, "name", v, true)
+			name = herald.CheckName(bad, "name", v, true)
 		default:
 			bad.Add(key, "unknown field")
 		}
@@ -56,26 +54,6 @@ func nameDoc(bad *herald.Fields, doc map[string]any) string {
 		bad.Add("name", "is required")
 	}
 	return name
-}
-
-// checkName validates a display name: a string, trimmed, at most
-// MaxNameLength characters, and not empty when required.
-func checkName(bad *herald.Fields, path string, v any, required bool) string {
-	s, ok := v.(string)
-	if !ok {
-		bad.Add(path, "must be a string")
-		return ""
-	}
-	s = strings.TrimSpace(s)
-	switch {
-	case s == "" && required:
-		bad.Add(path, "must not be empty")
-	case utf8.RuneCountInString(s) > herald.MaxNameLength:
-		bad.Add(path, "must be at most 200 characters")
-	case strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-		bad.Add(path, "must not contain control characters")
-	}
-	return s
 }
 
 // accountDoc reads a write's JSON object body (400, 413), then makes sure
