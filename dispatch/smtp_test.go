@@ -22,6 +22,8 @@ import (
 // "never@..." is refused with 550.
 type mailServer struct {
 	addr     string
+	srv      *smtp.Server // nil while stopped
+	ln       net.Listener
 	mu       sync.Mutex
 	rcptSeen map[string]int
 	messages map[string][]string // recipient -> messages
@@ -29,18 +31,41 @@ type mailServer struct {
 
 func startMailServer(t *testing.T) *mailServer {
 	t.Helper()
-	m := &mailServer{rcptSeen: map[string]int{}, messages: map[string][]string{}}
-	srv := smtp.NewServer(m)
-	srv.Domain = "localhost"
-	srv.AllowInsecureAuth = true
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	m := &mailServer{rcptSeen: map[string]int{}, messages: map[string][]string{}, addr: "127.0.0.1:0"}
+	m.start(t)
+	t.Cleanup(m.stop)
+	return m
+}
+
+// start serves on m.addr (a free port the first time, the same port after
+// a stop).
+func (m *mailServer) start(t *testing.T) {
+	t.Helper()
+	ln, err := net.Listen("tcp", m.addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.addr = ln.Addr().String()
+	srv := smtp.NewServer(m)
+	srv.Domain = "localhost"
+	srv.AllowInsecureAuth = true
+	m.mu.Lock()
+	m.addr, m.srv, m.ln = ln.Addr().String(), srv, ln
+	m.mu.Unlock()
 	go srv.Serve(ln)
-	t.Cleanup(func() { ln.Close(); srv.Close() })
-	return m
+}
+
+// stop closes the listener and every connection: the server is gone, and
+// connecting is refused, until start.
+func (m *mailServer) stop() {
+	m.mu.Lock()
+	srv, ln := m.srv, m.ln
+	m.srv, m.ln = nil, nil
+	m.mu.Unlock()
+	if srv != nil {
+		// The listener too: Close misses it if Serve has not yet begun.
+		ln.Close()
+		srv.Close()
+	}
 }
 
 func (m *mailServer) NewSession(*smtp.Conn) (smtp.Session, error) { return &mailSession{m: m}, nil }
@@ -98,7 +123,7 @@ func TestEmailsOverSMTP(t *testing.T) {
 			t.Fatal(err)
 		}
 		h := newHarness(t, s, func(c *dispatch.WorkerConfig) {
-			c.SMTP, c.EmailBackoff, c.SMTPTimeout = sender, 50*time.Millisecond, 5*time.Second
+			c.SMTP, c.EmailRetry, c.SMTPTimeout = sender, dispatch.Schedule{50 * time.Millisecond, 50 * time.Millisecond, 50 * time.Millisecond}, 5*time.Second
 		})
 		h.account(500, "ann@acme.test", "", map[herald.EventKey]herald.EventSettings{
 			herald.TenantArchived: {EmailSubscribers: []string{"later@acme.test", "never@acme.test"}},

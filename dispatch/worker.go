@@ -51,12 +51,12 @@ type WorkerConfig struct {
 	// outlast a send. Default: 2 × WebhookTimeout + 30s.
 	Lease          time.Duration
 	WebhookTimeout time.Duration // default 10s
-	// SMTPTimeout bounds one email send (default 30s); EmailAttempts is
-	// how many times a transient SMTP failure is tried (default 4), with
-	// exponential backoff from EmailBackoff (default 30s).
-	SMTPTimeout   time.Duration
-	EmailAttempts int
-	EmailBackoff  time.Duration
+	// SMTPTimeout bounds one email send (default 30s). EmailRetry is
+	// when a transient SMTP failure (4xx, connection error, timeout) is
+	// tried again: nil means DefaultEmailRetrySchedule (over 24 h), empty
+	// means never. A permanent one (5xx) fails at once.
+	SMTPTimeout time.Duration
+	EmailRetry  Schedule
 	// Poll is how often an idle worker looks for retries and expired
 	// leases, which nobody announces (default 1s).
 	Poll     time.Duration
@@ -92,8 +92,9 @@ func NewWorker(cfg WorkerConfig) *Worker {
 	cfg.WebhookTimeout = cmp.Or(cfg.WebhookTimeout, 10*time.Second)
 	cfg.Lease = cmp.Or(cfg.Lease, 2*cfg.WebhookTimeout+30*time.Second)
 	cfg.SMTPTimeout = cmp.Or(cfg.SMTPTimeout, 30*time.Second)
-	cfg.EmailAttempts = cmp.Or(cfg.EmailAttempts, 4)
-	cfg.EmailBackoff = cmp.Or(cfg.EmailBackoff, 30*time.Second)
+	if cfg.EmailRetry == nil {
+		cfg.EmailRetry = DefaultEmailRetrySchedule
+	}
 	cfg.Poll = cmp.Or(cfg.Poll, time.Second)
 	cfg.Logger = cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
 	if cfg.Now == nil {
@@ -450,18 +451,15 @@ func (w *Worker) sendEmail(j store.Job, start time.Time) store.Outcome {
 	cancel()
 	end := w.cfg.Now()
 	att.CompletedAt, att.Latency = end, end.Sub(start)
-	switch {
-	case err == nil:
+	if err == nil {
 		return store.Outcome{Status: herald.StatusSucceeded, Attempt: att}
-	case email.Permanent(err) || d.Attempts+1 >= w.cfg.EmailAttempts:
-		att.Error = err.Error()
-		return store.Outcome{Status: herald.StatusFailed, Attempt: att}
-	default:
-		att.Error = err.Error() + " (will retry)"
-		// Exponential backoff with jitter, so a recovering server is not
-		// hit by every retry at once.
-		wait := w.cfg.EmailBackoff << d.Attempts
-		wait += time.Duration(rand.Int64N(int64(wait)/4 + 1))
-		return store.Outcome{Status: herald.StatusPending, RetryAt: end.Add(wait), Attempt: att}
 	}
+	att.Error = err.Error()
+	if !email.Permanent(err) {
+		if wait, ok := w.cfg.EmailRetry.Next(d.Attempts + 1); ok {
+			att.Error += " (will retry)"
+			return store.Outcome{Status: herald.StatusPending, RetryAt: end.Add(wait), Attempt: att}
+		}
+	}
+	return store.Outcome{Status: herald.StatusFailed, Attempt: att}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"herald/catalog"
+	"herald/dispatch"
 )
 
 // Config is everything an operator sets. Each field is a flag whose default
@@ -31,9 +32,13 @@ type Config struct {
 	ShutdownTimeout     time.Duration
 	Lease               time.Duration // 0: the worker's default
 	Retention           time.Duration
-	FrameAncestors      string
-	LogLevel            string
-	LogFormat           string
+	// EmailRetrySchedule is the delays of transient SMTP failures' retries,
+	// as dispatch.ParseSchedule reads them (a string keeps Config
+	// comparable).
+	EmailRetrySchedule string
+	FrameAncestors     string
+	LogLevel           string
+	LogFormat          string
 }
 
 // setting describes one configuration knob: flag name, env var, default,
@@ -57,6 +62,7 @@ var settings = []setting{
 	{"shutdown-timeout", "HERALD_SHUTDOWN_TIMEOUT", "15s", "how long shutdown waits for in-flight requests"},
 	{"lease", "HERALD_LEASE", "", "how long a worker owns a claimed delivery; after a crash, others take it over after this (default 2 × webhook timeout + 30s)"},
 	{"retention", "HERALD_RETENTION", "720h", "how long completed deliveries, their attempts and events are kept"},
+	{"email-retry-schedule", "HERALD_EMAIL_RETRY_SCHEDULE", dispatch.DefaultEmailRetrySchedule.String(), "delays before each retry of an email after a transient SMTP failure (4xx, connection error, timeout), comma-separated Go durations, each with up to +20% jitter; permanent (5xx) failures are not retried"},
 	{"frame-ancestors", "HERALD_FRAME_ANCESTORS", "'none'", "who may frame the pages: the Content-Security-Policy frame-ancestors value, e.g. https://platform.example.com"},
 	{"log-level", "HERALD_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"log-format", "HERALD_LOG_FORMAT", "text", "text or json"},
@@ -107,6 +113,11 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	}
 	if c.Lease > 0 && c.Lease <= c.WebhookTimeout {
 		errs = append(errs, fmt.Errorf("-lease: must be longer than -webhook-timeout (%s), or a send could outlive it", c.WebhookTimeout))
+	}
+	if sched, err := dispatch.ParseSchedule(get("email-retry-schedule")); err != nil {
+		errs = append(errs, fmt.Errorf("-email-retry-schedule: %w", err))
+	} else {
+		c.EmailRetrySchedule = sched.String()
 	}
 	b, err := strconv.ParseBool(get("allow-private-targets"))
 	if err != nil {

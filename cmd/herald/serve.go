@@ -193,7 +193,12 @@ func newWorker(cfg Config, st *store.Store, webhooks *webhook.Sender, m *metrics
 	if err != nil {
 		return nil, fmt.Errorf("-email-from: %w", err)
 	}
-	wc := dispatch.WorkerConfig{Store: st, Webhooks: webhooks, Renderer: renderer, WebhookTimeout: cfg.WebhookTimeout, Lease: cfg.Lease, Observer: m, Logger: logger}
+	retry, err := dispatch.ParseSchedule(cfg.EmailRetrySchedule)
+	if err != nil {
+		return nil, fmt.Errorf("-email-retry-schedule: %w", err)
+	}
+	wc := dispatch.WorkerConfig{Store: st, Webhooks: webhooks, Renderer: renderer, WebhookTimeout: cfg.WebhookTimeout, Lease: cfg.Lease,
+		EmailRetry: retry, Observer: m, Logger: logger}
 	if cfg.SMTPURL != "" {
 		smtp, err := email.NewSMTP(cfg.SMTPURL)
 		if err != nil {
