@@ -125,6 +125,22 @@ HERALD_TEST_CHROMIUM=$(chromium_path)
 export HERALD_TEST_CHROMIUM
 log "Chromium: $HERALD_TEST_CHROMIUM"
 
+# The accessibility audit (ui/browser_a11y_test.go) runs axe-core from npm
+# in Chromium; in CI it fails rather than skips without it.
+axe_version=4.14.1
+axe_dir="${XDG_CACHE_HOME:-$HOME/.cache}/herald-test/axe-core-$axe_version"
+if [ ! -f "$axe_dir/node_modules/axe-core/axe.min.js" ]; then
+	if ! command -v npm >/dev/null; then
+		log "installing npm from the Debian packages (accessibility audit)"
+		apt_install npm
+	fi
+	log "installing axe-core $axe_version (accessibility audit)"
+	mkdir -p "$axe_dir"
+	npm install --silent --no-audit --no-fund --prefix "$axe_dir" "axe-core@$axe_version" >/dev/null
+fi
+export HERALD_TEST_AXE="$axe_dir/node_modules/axe-core/axe.min.js"
+log "axe-core: $HERALD_TEST_AXE"
+
 log "go test -race"
 if [ $# -eq 0 ]; then set -- ./...; fi
 go test -race -count=1 -timeout 12m "$@"

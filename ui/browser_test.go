@@ -38,12 +38,18 @@ func chromiumPath(t *testing.T) string {
 			return p
 		}
 	}
-	msg := "browser tests need Chromium: install it (apt-get install chromium) or set HERALD_TEST_CHROMIUM; scripts/test.sh does"
+	missingTool(t, "browser tests need Chromium: install it (apt-get install chromium) or set HERALD_TEST_CHROMIUM; scripts/test.sh does")
+	return ""
+}
+
+// missingTool skips the test for want of a tool, except in CI, where
+// every test must run: there it fails.
+func missingTool(t *testing.T, msg string) {
+	t.Helper()
 	if os.Getenv("CI") != "" {
 		t.Fatal(msg)
 	}
 	t.Skip(msg)
-	return ""
 }
 
 // chrome starts a headless Chromium for the test, bounded in time.
