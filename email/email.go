@@ -35,6 +35,63 @@ type Notification struct {
 	// DeliveryID identifies the delivery; it makes the Message-ID, so a
 	// retried delivery keeps the same one and mail clients can dedupe it.
 	DeliveryID string
+	// UnsubscribeURL is set on a subscriber's copy: the one-click
+	// unsubscribe link (RFC 8058), sent as List-Unsubscribe and linked from
+	// the footer. The primary contact's copy has none: the spec sends them
+	// everything.
+	UnsubscribeURL string
+	// SettingsURL is the account's Notifications & Webhooks tab, linked
+	// from the primary contact's footer.
+	SettingsURL string
+}
+
+// headers are a notification's extra headers: X-Herald-Event and
+// X-Herald-Delivery for people and filters, Auto-Submitted so that
+// auto-responders (vacation replies) stay quiet, List-Id so that mail
+// filters can sort by event and account (RFC 2919), and on a subscriber's
+// copy List-Unsubscribe with List-Unsubscribe-Post, which lets mail clients
+// offer a one-click unsubscribe button (RFC 8058).
+func (n Notification) headers(accountID string) map[string]string {
+	h := map[string]string{
+		"X-Herald-Event":    string(n.EventKey),
+		"X-Herald-Delivery": n.DeliveryID,
+		"Auto-Submitted":    "auto-generated",
+	}
+	if id := ListID(n.EventKey, accountID); id != "" {
+		h["List-Id"] = id
+	}
+	if n.UnsubscribeURL != "" {
+		h["List-Unsubscribe"] = "<" + n.UnsubscribeURL + ">"
+		h["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+	}
+	return h
+}
+
+// ListID is the List-Id of an event's emails to an account,
+// "<{event_key}.{account_id}.herald>", or "" when accountID is not a
+// plain number (it could not make a valid list id).
+func ListID(k herald.EventKey, accountID string) string {
+	if accountID == "" || strings.Trim(accountID, "0123456789") != "" {
+		return ""
+	}
+	return "<" + string(k) + "." + accountID + ".herald>"
+}
+
+// footer says why the recipient gets an email about event (its name) of
+// account, and links to unsubscribing or to the settings.
+func (n Notification) footer(event, account string) frame {
+	f := frame{Lang: "en"}
+	switch {
+	case n.UnsubscribeURL != "":
+		f.Footer = fmt.Sprintf("You receive this because your address is subscribed to %s emails for %s.", event, account)
+		f.FooterLinkText, f.FooterLink = "Unsubscribe from "+event+" emails", n.UnsubscribeURL
+	case n.SettingsURL != "":
+		f.Footer = fmt.Sprintf("You receive every notification for %s as its primary contact.", account)
+		f.FooterLinkText, f.FooterLink = "Notification settings", n.SettingsURL
+	default:
+		f.Footer = fmt.Sprintf("You receive this because you are subscribed to %s notifications for %s, or are its primary contact.", event, account)
+	}
+	return f
 }
 
 // Message is a rendered email, ready for Bytes or SMTP.Send.

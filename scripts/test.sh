@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh Debian machine or a developer's: installs
 # and starts what the tests need (PostgreSQL on a loopback port in a
-# temporary directory, stopped at the end), then runs gofmt, go vet,
+# temporary directory, stopped at the end; Mailpit; Chromium), then runs gofmt, go vet,
 # staticcheck and go test -race against SQLite and PostgreSQL.
 #
 #   scripts/test.sh              everything
@@ -104,6 +104,16 @@ if ! command -v staticcheck >/dev/null; then
 fi
 log "staticcheck"
 staticcheck ./...
+
+# The email tests send through a real Mailpit (mailpit/), which also
+# scores each email's HTML against the major mail clients.
+if ! command -v mailpit >/dev/null; then
+	log "installing Mailpit"
+	go install github.com/axllent/mailpit@v1.33.1
+fi
+HERALD_TEST_MAILPIT=$(command -v mailpit)
+export HERALD_TEST_MAILPIT
+log "Mailpit: $HERALD_TEST_MAILPIT"
 
 # The browser tests drive Debian's Chromium (ui/browser_test.go); in CI
 # they fail rather than skip without it.
