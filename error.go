@@ -21,6 +21,7 @@ const (
 	CodeConflict     Code = "conflict"          // 409
 	CodeGone         Code = "gone"              // 410
 	CodeInternal     Code = "internal"          // 500: logged, never shown
+	CodeUnavailable  Code = "unavailable"       // 503: the database cannot be reached now; try again
 )
 
 // Error is an error safe to show to the caller: a code, a message, and for

@@ -136,12 +136,13 @@ func (w *Worker) Run(ctx context.Context) error {
 	stopping := ctx.Done()
 	claimNow := true
 	var lastEmpty time.Time // a claim found nothing it had room for
+	dbDown := false         // the last claim found the database unreachable
 	for {
 		held := q.sending + q.queued
 		if stopping != nil && claimNow && held < w.cfg.Concurrency && unrecorded < 2*w.cfg.Concurrency {
 			jobs, err := w.claim(ctx, q, w.cfg.Concurrency-held, &lastDeep)
-			if err != nil && ctx.Err() == nil {
-				w.cfg.Logger.Error("claiming deliveries failed", "err", err)
+			if ctx.Err() == nil {
+				dbDown = w.logClaim(err, dbDown)
 			}
 			unrecorded += len(jobs)
 			for _, j := range jobs {
@@ -195,6 +196,27 @@ func (w *Worker) Run(ctx context.Context) error {
 		case <-stopping:
 			stopping = nil
 		}
+	}
+}
+
+// logClaim logs a failed claim. While the database cannot be reached the
+// worker keeps polling, and says so once when it goes and once when it is
+// back, not once a poll.
+func (w *Worker) logClaim(err error, down bool) bool {
+	switch {
+	case err == nil && down:
+		w.cfg.Logger.Info("database reachable again; delivering")
+		return false
+	case err == nil:
+		return false
+	case store.Unavailable(err):
+		if !down {
+			w.cfg.Logger.Warn("database unreachable; deliveries wait until it is back", "err", err)
+		}
+		return true
+	default:
+		w.cfg.Logger.Error("claiming deliveries failed", "err", err)
+		return down
 	}
 }
 
@@ -343,10 +365,15 @@ func (w *Worker) record(done chan<- struct{}, recorded chan<- int) {
 	}
 }
 
-// complete writes outcomes, retrying a failing database for a while: a
-// delivery whose outcome is lost is sent again once its lease runs out.
+// complete writes outcomes, retrying a failing database: a delivery
+// whose outcome is lost is sent again once its lease runs out. While the
+// database cannot be reached (a PostgreSQL restart, a locked SQLite file)
+// it keeps trying for a lease's time and half a minute more (until a
+// worker takes the jobs over again the outcome still applies, and spares
+// a second send); other errors get a few tries.
 func (w *Worker) complete(outcomes []store.Outcome) {
 	backoff := 50 * time.Millisecond
+	start := time.Now()
 	for try := 0; ; try++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		err := w.cfg.Store.Complete(ctx, outcomes)
@@ -354,13 +381,13 @@ func (w *Worker) complete(outcomes []store.Outcome) {
 		if err == nil {
 			return
 		}
-		if try == 8 {
+		if try >= 8 && (!store.Unavailable(err) || time.Since(start) > w.cfg.Lease+30*time.Second) {
 			w.cfg.Logger.Error("recording delivery outcomes failed; they will be sent again when their leases expire", "count", len(outcomes), "err", err)
 			return
 		}
 		w.cfg.Logger.Warn("recording delivery outcomes failed; retrying", "err", err)
 		time.Sleep(backoff)
-		backoff *= 2
+		backoff = min(2*backoff, 500*time.Millisecond)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"herald"
+	"herald/store"
 )
 
 // pageData is what every page template gets; Body is the page's own data.
@@ -112,8 +113,19 @@ func (s *server) refuse(w http.ResponseWriter, r *http.Request, v *view, status 
 	s.render(w, r, status, "error.html", d)
 }
 
-// fail logs an unexpected error and answers 500 without its details.
+// fail logs an unexpected error and answers 500 without its details;
+// while the database cannot be reached, a plain "try again" page (503 with
+// Retry-After) instead.
 func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if store.Unavailable(err) {
+		s.log.WarnContext(r.Context(), "ui: database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		d := s.base(nil, "", "Try again in a moment")
+		d.Error = "Herald cannot reach its database right now. Try again in a moment."
+		d.Body = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", strconv.Itoa(store.RetryAfterSeconds))
+		s.render(w, r, http.StatusServiceUnavailable, "error.html", d)
+		return
+	}
 	s.log.ErrorContext(r.Context(), "ui: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	d := s.base(nil, "", "Something went wrong")
 	d.Error = "Something went wrong on our side. Try again in a moment."

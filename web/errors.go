@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"herald"
+	"herald/store"
 )
 
 // handlerFunc is an HTTP handler that returns its error instead of writing
@@ -22,6 +24,7 @@ var statuses = map[herald.Code]int{
 	herald.CodeConflict:     http.StatusConflict,
 	herald.CodeGone:         http.StatusGone,
 	herald.CodeInternal:     http.StatusInternalServerError,
+	herald.CodeUnavailable:  http.StatusServiceUnavailable,
 }
 
 type errorBody struct {
@@ -33,8 +36,10 @@ type errorBody struct {
 }
 
 // adapt turns a handlerFunc into an http.Handler: a returned *herald.Error
-// becomes its status and body; anything else is logged and answered 500
-// without detail.
+// becomes its status and body; an error that says the database cannot be
+// reached is 503 unavailable with Retry-After (never a 500: the client
+// should try again); anything else is logged and answered 500 without
+// detail.
 func (s *Server) adapt(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		err := h(w, r)
@@ -42,6 +47,10 @@ func (s *Server) adapt(h handlerFunc) http.Handler {
 			return
 		}
 		e, ok := errors.AsType[*herald.Error](err)
+		if !ok && store.Unavailable(err) {
+			s.logger.WarnContext(r.Context(), "database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+			e, ok = store.ErrUnavailable, true
+		}
 		if !ok {
 			if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 				return // the client went away
@@ -51,8 +60,11 @@ func (s *Server) adapt(h handlerFunc) http.Handler {
 		}
 		var body errorBody
 		body.Error.Code, body.Error.Message, body.Error.Fields = e.Code, e.Message, e.Fields
-		if e.Code == herald.CodeUnauthorized {
+		switch e.Code {
+		case herald.CodeUnauthorized:
 			w.Header().Set("WWW-Authenticate", `Bearer realm="herald"`)
+		case herald.CodeUnavailable:
+			w.Header().Set("Retry-After", strconv.Itoa(store.RetryAfterSeconds))
 		}
 		writeJSON(w, statuses[e.Code], body)
 	})

@@ -3,7 +3,10 @@ package web
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"time"
+
+	"herald/store"
 )
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
@@ -18,6 +21,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	defer cancel()
 	if err := s.store.Ping(ctx); err != nil {
 		s.logger.WarnContext(ctx, "not ready: database unreachable", "err", err)
+		w.Header().Set("Retry-After", strconv.Itoa(store.RetryAfterSeconds))
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
 		return nil
 	}

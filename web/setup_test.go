@@ -49,6 +49,8 @@ type bundle struct {
 // webhook URLs (the receivers tests start).
 type options struct {
 	delivering bool
+	// busyTimeout, when set, is the SQLite store's (see store.Options).
+	busyTimeout time.Duration
 }
 
 func setup(t testing.TB, databaseURL string, opts ...options) *bundle {
@@ -58,7 +60,7 @@ func setup(t testing.TB, databaseURL string, opts ...options) *bundle {
 		o = opt
 	}
 	ctx := context.Background()
-	st, err := store.Open(ctx, databaseURL, store.Options{})
+	st, err := store.Open(ctx, databaseURL, store.Options{BusyTimeout: o.busyTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}
