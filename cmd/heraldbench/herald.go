@@ -20,7 +20,7 @@ import (
 
 // buildHerald builds ./cmd/herald of the module the current directory is
 // in, into dir.
-func buildHerald(ctx context.Context, dir string) (string, error) {
+func buildHerald(ctx context.Context, dir string, tags ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
@@ -32,7 +32,11 @@ func buildHerald(ctx context.Context, dir string) (string, error) {
 		return "", errors.New("not inside the herald module: run from its directory or pass -herald")
 	}
 	bin := filepath.Join(dir, "herald")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/herald")
+	args := []string{"build", "-o", bin}
+	if len(tags) > 0 {
+		args = append(args, "-tags", strings.Join(tags, ","))
+	}
+	cmd := exec.CommandContext(ctx, "go", append(args, "./cmd/herald")...)
 	cmd.Dir = filepath.Dir(gomod)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build ./cmd/herald: %w\n%s", err, out)
@@ -111,6 +115,13 @@ func (h *heraldProc) stop() error {
 		<-h.done
 		return errors.New("herald did not stop within 30s of SIGTERM; killed")
 	}
+}
+
+// kill ends the process with SIGKILL, as a crash would, and waits for it.
+func (h *heraldProc) kill() {
+	h.stopped = true
+	h.cmd.Process.Kill()
+	<-h.done
 }
 
 // logLines is herald's stderr: JSON log lines. It picks the address out

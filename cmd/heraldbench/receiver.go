@@ -16,6 +16,7 @@ import (
 // is a host of its own to Herald (whose per-host limits count host:port).
 type receiver struct {
 	accounts map[int64]bool
+	delay    time.Duration // before each answer
 	servers  []*http.Server
 	urls     []string // by account, in the order given
 
@@ -29,9 +30,10 @@ type receiver struct {
 }
 
 // startReceiver listens on a free loopback port per account and serves
-// until close.
-func startReceiver(accounts []int64, expected int) (*receiver, error) {
-	rc := &receiver{accounts: map[int64]bool{}, first: make(map[int64]time.Time, expected)}
+// until close; each answer waits delay (a slow receiver keeps deliveries
+// in flight).
+func startReceiver(accounts []int64, expected int, delay time.Duration) (*receiver, error) {
+	rc := &receiver{accounts: map[int64]bool{}, first: make(map[int64]time.Time, expected), delay: delay}
 	for _, a := range accounts {
 		rc.accounts[a] = true
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -82,6 +84,9 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rc.unique.Add(1)
 	}
 	rc.mu.Unlock()
+	if rc.delay > 0 {
+		time.Sleep(rc.delay)
+	}
 	// 204 even to what is not ours, so Herald does not retry it.
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -108,20 +113,7 @@ func (rc *receiver) counts() (duplicates, foreign int) {
 // waitFor waits until want distinct run_ids have arrived, for at most
 // limit; it reports whether they did.
 func (rc *receiver) waitFor(want int64, limit time.Duration, stop <-chan struct{}) bool {
-	deadline := time.Now().Add(limit)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for rc.unique.Load() < want {
-		if time.Now().After(deadline) {
-			return false
-		}
-		select {
-		case <-stop:
-			return false
-		case <-tick.C:
-		}
-	}
-	return true
+	return waitCount(&rc.unique, want, limit, stop)
 }
 
 func (rc *receiver) close() {
