@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -158,6 +159,9 @@ func (w *Worker) Run(ctx context.Context) error {
 		if stopping == nil && unrecorded == 0 {
 			close(w.out)
 			<-done // the recorder has returned
+			if c, ok := w.cfg.SMTP.(io.Closer); ok {
+				c.Close() // says QUIT on its idle connections
+			}
 			return nil
 		}
 		timer.Reset(w.cfg.Poll)

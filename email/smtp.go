@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"net"
 	"net/textproto"
 	"net/url"
 	"strconv"
@@ -18,8 +17,9 @@ import (
 // no earlier deadline.
 const commandTimeout = 30 * time.Second
 
-// SMTP sends over SMTP, one connection per message. It is safe for
-// concurrent use.
+// SMTP sends over SMTP. It keeps connections open between messages and
+// sends many messages on each (see pool.go), as mail servers expect of a
+// sender of many messages. It is safe for concurrent use.
 type SMTP struct {
 	host        string
 	port        int
@@ -29,6 +29,10 @@ type SMTP struct {
 	// tlsConfig verifies the server for STARTTLS and implicit TLS; tests
 	// give it their own root CA.
 	tlsConfig *tls.Config
+	// client holds go-mail's settings; each connection is its own
+	// smtp.Client, dialled through it.
+	client *mail.Client
+	pool   pool
 }
 
 // NewSMTP returns an SMTP sender for rawURL:
@@ -73,49 +77,17 @@ func NewSMTP(rawURL string) (*SMTP, error) {
 		s.pass, _ = u.User.Password()
 	}
 	s.tlsConfig = &tls.Config{ServerName: s.host, MinVersion: tls.VersionTLS12}
-	return s, nil
-}
-
-// Send delivers m to its one recipient. ctx bounds the whole exchange, not
-// only the dial: go-mail applies a context to dialing only, so the
-// connection is closed when ctx ends.
-func (s *SMTP) Send(ctx context.Context, m Message) error {
-	msg, err := m.msg()
-	if err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("email: send: %w", err)
-	}
-
-	var conn net.Conn
-	var stop func() bool
-	dial := func(dctx context.Context, network, addr string) (net.Conn, error) {
-		d := &net.Dialer{}
-		var c net.Conn
-		var err error
-		if s.implicitTLS {
-			c, err = (&tls.Dialer{NetDialer: d, Config: s.tlsConfig}).DialContext(dctx, network, addr)
-		} else {
-			c, err = d.DialContext(dctx, network, addr)
-		}
-		if err != nil {
-			return nil, err
-		}
-		// The raw conn (a *tls.Conn for smtps) is returned unwrapped: go-mail
-		// recognises TLS by its type.
-		conn, stop = c, context.AfterFunc(ctx, func() { c.Close() })
-		return c, nil
-	}
-
 	opts := []mail.Option{
 		mail.WithPort(s.port),
 		mail.WithTimeout(commandTimeout),
-		mail.WithDialContextFunc(dial),
+		mail.WithDialContextFunc(s.dialConn),
 		mail.WithTLSConfig(s.tlsConfig),
+		// A connection that went stale in the pool fails at MAIL and is
+		// replaced (pool.go): no NOOP round trip before every message.
+		mail.WithoutNoop(),
 	}
 	if s.implicitTLS {
-		// TLS is done by dial; WithSSL keeps go-mail from trying STARTTLS.
+		// TLS is done by dialConn; WithSSL keeps go-mail from trying STARTTLS.
 		opts = append(opts, mail.WithSSL())
 	} else {
 		opts = append(opts, mail.WithTLSPolicy(mail.TLSOpportunistic))
@@ -123,22 +95,11 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 	if s.auth {
 		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthPlain), mail.WithUsername(s.user), mail.WithPassword(s.pass))
 	}
-	c, err := mail.NewClient(s.host, opts...)
-	if err != nil {
-		return fmt.Errorf("email: smtp client: %w", err)
+	if s.client, err = mail.NewClient(s.host, opts...); err != nil {
+		return nil, fmt.Errorf("email: smtp client: %w", err)
 	}
-	err = c.DialAndSendWithContext(ctx, msg)
-	if conn != nil {
-		stop()
-		conn.Close() // go-mail leaves it open when the greeting or EHLO fails
-	}
-	if err != nil {
-		if cerr := ctx.Err(); cerr != nil {
-			return fmt.Errorf("email: send to %s:%d: %w: %w", s.host, s.port, cerr, err)
-		}
-		return fmt.Errorf("email: send to %s:%d: %w", s.host, s.port, err)
-	}
-	return nil
+	s.pool.init()
+	return s, nil
 }
 
 // Permanent reports whether err is a permanent failure, not worth

@@ -37,9 +37,10 @@ type server struct {
 	rcptErr     error
 	dataBlock   chan struct{} // when set, DATA waits for it to close
 
-	mu   sync.Mutex
-	got  []received
-	auth []string
+	mu    sync.Mutex
+	got   []received
+	auth  []string
+	conns []*smtp.Conn // every connection made, in order
 }
 
 type received struct {
@@ -59,6 +60,9 @@ type session struct {
 func (s *server) start(t *testing.T) {
 	t.Helper()
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+		s.mu.Lock()
+		s.conns = append(s.conns, c)
+		s.mu.Unlock()
 		return &session{s: s, c: c}, nil
 	}))
 	srv.Domain = "localhost"
