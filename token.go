@@ -1,6 +1,7 @@
 package herald
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
@@ -13,8 +14,9 @@ import (
 // Token prefixes say what a credential is when it turns up in a log or a
 // secret scanner.
 const (
-	PlatformTokenPrefix = "hp_"
-	APIKeyPrefix        = "hk_"
+	PlatformTokenPrefix    = "hp_"
+	APIKeyPrefix           = "hk_"
+	UnsubscribeTokenPrefix = "hu_"
 )
 
 var lowerBase32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
@@ -33,6 +35,16 @@ func NewToken(prefix string) string {
 func HashToken(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
+}
+
+// DeriveToken returns prefix followed by the HMAC-SHA256 of message under
+// key: as unguessable as NewToken's tokens to whoever lacks the key, and
+// the same each time for the same message, so a link can be made again
+// without storing it.
+func DeriveToken(prefix string, key []byte, message string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(message))
+	return prefix + lowerBase32.EncodeToString(m.Sum(nil))
 }
 
 var crockford = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)

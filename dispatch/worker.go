@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"herald"
@@ -40,6 +41,10 @@ type WorkerConfig struct {
 	Renderer *email.Renderer
 	// SMTP sends emails; nil keeps them in the built-in outbox.
 	SMTP Mailer
+	// PublicURL is how browsers reach Herald (HERALD_PUBLIC_URL): emails
+	// link to the settings tab and to unsubscribing under it; "" leaves
+	// the links out.
+	PublicURL string
 	// Owner names this worker in leases; "" means host-pid-random.
 	Owner string
 	// Concurrency bounds the deliveries a worker holds, sending or
@@ -452,13 +457,43 @@ func WebhookAttempt(target string, res webhook.Result, start time.Time) herald.A
 	}
 }
 
+// links fills in an email's footer links: for a subscriber, the
+// one-click unsubscribe URL, its token stored before any email carries
+// it; for the primary contact, who gets every event and cannot
+// unsubscribe, the settings tab. Without a public URL there are none.
+func (w *Worker) links(n *email.Notification, j store.Job) error {
+	base := strings.TrimRight(w.cfg.PublicURL, "/")
+	d := j.Delivery
+	if base == "" {
+		return nil
+	}
+	if strings.EqualFold(d.Target, j.ContactEmail) {
+		n.SettingsURL = fmt.Sprintf("%s/accounts/%d/notifications", base, d.AccountID)
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.SMTPTimeout)
+	defer cancel()
+	token, err := w.cfg.Store.UnsubscribeToken(ctx, d.AccountID, d.EventKey, d.Target)
+	if err != nil {
+		return err
+	}
+	n.UnsubscribeURL = base + "/unsubscribe/" + token
+	return nil
+}
+
 func (w *Worker) sendEmail(j store.Job, start time.Time) store.Outcome {
 	d := j.Delivery
 	fail := func(err error) store.Outcome {
 		end := w.cfg.Now()
 		return store.Outcome{Status: herald.StatusFailed, Attempt: herald.Attempt{Target: d.Target, CompletedAt: end, Latency: end.Sub(start), Error: err.Error()}}
 	}
-	msg, err := w.cfg.Renderer.Render(email.Notification{EventKey: d.EventKey, AccountName: j.AccountName, Payload: j.Payload, DeliveryID: d.ID}, d.Target, start)
+	n := email.Notification{EventKey: d.EventKey, AccountName: j.AccountName, Payload: j.Payload, DeliveryID: d.ID}
+	if err := w.links(&n, j); err != nil {
+		// The database is failing; the email can wait for it.
+		end := w.cfg.Now()
+		return w.emailRetry(d, herald.Attempt{Target: d.Target, CompletedAt: end, Latency: end.Sub(start), Error: err.Error()}, end)
+	}
+	msg, err := w.cfg.Renderer.Render(n, d.Target, start)
 	if err != nil {
 		return fail(err)
 	}
@@ -486,11 +521,18 @@ func (w *Worker) sendEmail(j store.Job, start time.Time) store.Outcome {
 		return store.Outcome{Status: herald.StatusSucceeded, Attempt: att}
 	}
 	att.Error = err.Error()
-	if !email.Permanent(err) {
-		if wait, ok := w.cfg.EmailRetry.Next(d.Attempts + 1); ok {
-			att.Error += " (will retry)"
-			return store.Outcome{Status: herald.StatusPending, RetryAt: end.Add(wait), Attempt: att}
-		}
+	if email.Permanent(err) {
+		return store.Outcome{Status: herald.StatusFailed, Attempt: att}
+	}
+	return w.emailRetry(d, att, end)
+}
+
+// emailRetry is the outcome of a transient failure: tried again on the
+// retry schedule, failed once it is used up.
+func (w *Worker) emailRetry(d herald.Delivery, att herald.Attempt, end time.Time) store.Outcome {
+	if wait, ok := w.cfg.EmailRetry.Next(d.Attempts + 1); ok {
+		att.Error += " (will retry)"
+		return store.Outcome{Status: herald.StatusPending, RetryAt: end.Add(wait), Attempt: att}
 	}
 	return store.Outcome{Status: herald.StatusFailed, Attempt: att}
 }

@@ -18,6 +18,9 @@ type Job struct {
 	Host        string
 	Payload     []byte
 	AccountName string
+	// ContactEmail is the account's primary contact now; an email to any
+	// other address is a subscriber's.
+	ContactEmail string
 	// LeaseUntil is when another worker may take the job over.
 	LeaseUntil time.Time
 }
@@ -142,7 +145,7 @@ func (s *Store) jobs(ctx context.Context, ids []string) ([]Job, error) {
 	}
 	// A reader: each query starts a new snapshot, which holds the claim
 	// just committed, and the writer's one connection stays free.
-	rows, err := s.r.QueryContext(ctx, `SELECT `+deliveryColumns+`, d.host, d.lease_until, e.payload, a.name
+	rows, err := s.r.QueryContext(ctx, `SELECT `+deliveryColumns+`, d.host, d.lease_until, e.payload, a.name, a.contact_email
 		FROM deliveries d JOIN events e ON e.id = d.event_id JOIN accounts a ON a.id = d.account_id
 		WHERE d.id IN (`+strings.Join(marks, ",")+`) ORDER BY d.next_attempt_at`, args...)
 	if err != nil {
@@ -154,7 +157,7 @@ func (s *Store) jobs(ctx context.Context, ids []string) ([]Job, error) {
 		var j Job
 		var until int64
 		var payload string
-		d, err := scanDelivery(rows, &j.Host, &until, &payload, &j.AccountName)
+		d, err := scanDelivery(rows, &j.Host, &until, &payload, &j.AccountName, &j.ContactEmail)
 		if err != nil {
 			return nil, err
 		}

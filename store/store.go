@@ -45,6 +45,8 @@ type Store struct {
 	// PostgreSQL, whose concurrent commits need no help.
 	batch *batcher
 
+	unsub unsubscribeTokens // see unsubscribe.go
+
 	closeOnce sync.Once
 	closeErr  error
 

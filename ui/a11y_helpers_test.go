@@ -163,7 +163,7 @@ func (e *env) deliverAll(t *testing.T) {
 	}
 	sender := webhook.New(webhook.Options{Timeout: 5 * time.Second, Guard: &netguard.Guard{AllowPrivate: true}})
 	t.Cleanup(sender.Close)
-	w := dispatch.NewWorker(dispatch.WorkerConfig{Store: e.st, Webhooks: sender, Renderer: r, Poll: 20 * time.Millisecond})
+	w := dispatch.NewWorker(dispatch.WorkerConfig{Store: e.st, Webhooks: sender, Renderer: r, PublicURL: e.url, Poll: 20 * time.Millisecond})
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	done := make(chan error, 1)

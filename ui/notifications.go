@@ -29,6 +29,13 @@ type notificationsData struct {
 	SavedURL       string // what Send test posts to, masked
 	Contact        *herald.Contact
 	Events         []eventRow
+	// Unsubscribed lists who used an email's unsubscribe link, and when.
+	Unsubscribed []unsubscribedRow
+}
+
+type unsubscribedRow struct {
+	Email, Event string
+	At           time.Time
 }
 
 // testResult is the outcome of a Send test.
@@ -72,8 +79,20 @@ func (s *server) notificationsData(r *http.Request, v *view) (notificationsData,
 	if err != nil {
 		return notificationsData{}, err
 	}
-	return notificationsData{WebhookURL: st.WebhookURL, SwitchesActive: switchesActive(st.WebhookURL),
-		SavedURL: herald.MaskURL(st.WebhookURL), Contact: c.PrimaryContact, Events: settingsRows(st)}, nil
+	unsubs, err := s.store.Unsubscriptions(r.Context(), v.account.ID)
+	if err != nil {
+		return notificationsData{}, err
+	}
+	d := notificationsData{WebhookURL: st.WebhookURL, SwitchesActive: switchesActive(st.WebhookURL),
+		SavedURL: herald.MaskURL(st.WebhookURL), Contact: c.PrimaryContact, Events: settingsRows(st)}
+	for _, u := range unsubs {
+		row := unsubscribedRow{Email: u.Email, Event: string(u.EventKey), At: u.UnsubscribedAt}
+		if ev := catalog.ByKey(u.EventKey); ev != nil {
+			row.Event = ev.Name
+		}
+		d.Unsubscribed = append(d.Unsubscribed, row)
+	}
+	return d, nil
 }
 
 func (s *server) notificationsPage(w http.ResponseWriter, r *http.Request, v *view) {

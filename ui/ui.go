@@ -101,6 +101,8 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("POST /signin", s.signin)
 	mux.HandleFunc("POST /signout", s.signout)
 	mux.HandleFunc("GET /portal/{token}", s.portal)
+	mux.HandleFunc("GET /unsubscribe/{token}", s.unsubscribePage)
+	mux.HandleFunc("POST /unsubscribe/{token}", s.unsubscribe)
 	mux.HandleFunc("POST /switch", s.session(s.switchAccount))
 
 	mux.HandleFunc("GET /accounts/{id}", s.account(false, s.accountHome))
