@@ -468,7 +468,7 @@ func (w *Worker) links(n *email.Notification, j store.Job) error {
 		return nil
 	}
 	if strings.EqualFold(d.Target, j.ContactEmail) {
-		n.SettingsURL = fmt.Sprintf("%s/accounts/%d/notifications", base, d.AccountID)
+		n.SettingsURL = SettingsURL(base, d.AccountID)
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.SMTPTimeout)
@@ -477,8 +477,20 @@ func (w *Worker) links(n *email.Notification, j store.Job) error {
 	if err != nil {
 		return err
 	}
-	n.UnsubscribeURL = base + "/unsubscribe/" + token
+	n.UnsubscribeURL = UnsubscribeURL(base, token)
 	return nil
+}
+
+// SettingsURL is the account's Notifications & Webhooks tab under
+// publicURL, which the primary contact's emails link to.
+func SettingsURL(publicURL string, accountID int64) string {
+	return fmt.Sprintf("%s/accounts/%d/notifications", strings.TrimRight(publicURL, "/"), accountID)
+}
+
+// UnsubscribeURL is a subscriber's one-click unsubscribe link under
+// publicURL.
+func UnsubscribeURL(publicURL, token string) string {
+	return strings.TrimRight(publicURL, "/") + "/unsubscribe/" + token
 }
 
 func (w *Worker) sendEmail(j store.Job, start time.Time) store.Outcome {

@@ -31,6 +31,7 @@ type a11yFix struct {
 	e                              *env
 	webhookDelivery, emailDelivery string
 	outboxMessage                  string
+	unsubscribe                    string // a subscriber's unsubscribe link's path
 }
 
 func fixed(path string) func(*a11yFix) string { return func(*a11yFix) string { return path } }
@@ -73,6 +74,12 @@ var a11yPages = []a11yPage{
 	{name: "not found", as: "admin@acme.test", path: fixed("/accounts/1/deliveries/dlv_nope")},
 	{name: "notifications, viewer", as: "viewer@acme.test", path: fixed("/accounts/1/notifications")},
 	{name: "delivery, viewer", as: "viewer@acme.test", path: func(f *a11yFix) string { return "/accounts/1/deliveries/" + f.webhookDelivery }},
+	{name: "email preview", as: "admin@acme.test", path: fixed("/accounts/1/notifications/preview/run_failed")},
+	{name: "unsubscribe", path: func(f *a11yFix) string { return f.unsubscribe }},
+	{name: "unsubscribed", path: func(f *a11yFix) string { return f.unsubscribe }, then: func(p *page) {
+		p.do(chromedp.Click(chromedp.CSS("#unsubscribe")), chromedp.WaitVisible(chromedp.CSS("#unsubscribed")))
+	}},
+	{name: "notifications with an unsubscribe", as: "admin@acme.test", path: fixed("/accounts/1/notifications")},
 }
 
 // submitUnchecked submits the page's main form without the browser's own
@@ -123,6 +130,11 @@ func newA11yFix(t *testing.T) *a11yFix {
 		t.Fatalf("no outbox message: %v", err)
 	}
 	f.outboxMessage = msgs[0].ID
+	tok, err := e.st.UnsubscribeToken(t.Context(), 1, herald.RunFailed, "oncall@acme.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.unsubscribe = "/unsubscribe/" + tok
 	return f
 }
 

@@ -17,6 +17,7 @@ import (
 	"herald"
 	"herald/catalog"
 	"herald/dispatch"
+	"herald/email"
 	"herald/netguard"
 	"herald/password"
 	"herald/store"
@@ -86,8 +87,12 @@ func newEnv(t testing.TB, databaseURL string, opts ...envOptions) *env {
 	tester := &dispatch.Tester{Store: e.st, Builder: b, Webhooks: sender, Lease: time.Minute}
 	api := web.New(web.Config{Store: e.st, Ingester: dispatch.NewIngester(e.st, b, nil), Builder: b,
 		PlatformTokenHashes: []string{herald.HashToken(platformToken)}, Tester: tester, PublicURL: o.publicURL})
+	renderer, err := email.NewRenderer("Herald <herald@localhost>")
+	if err != nil {
+		t.Fatal(err)
+	}
 	e.ui = newServer(Config{Store: e.st, Tester: tester, PublicURL: o.publicURL, FrameAncestors: o.frameAncestors,
-		OutboxEnabled: o.outbox, Now: e.clock.now})
+		OutboxEnabled: o.outbox, Renderer: renderer, Builder: b, Now: e.clock.now})
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api)
 	mux.Handle("/", e.ui.routes())

@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"herald"
+	"herald/catalog"
 	"herald/dispatch"
+	"herald/email"
 	"herald/store"
 )
 
@@ -35,8 +37,13 @@ type Config struct {
 	FrameAncestors string
 	// OutboxEnabled shows the email outbox (no SMTP server configured).
 	OutboxEnabled bool
-	Logger        *slog.Logger
-	Now           func() time.Time
+	// Renderer and Builder make the email previews the way the worker
+	// makes the emails: the event's example payload for the account,
+	// rendered by the same Renderer. Without them there is no preview.
+	Renderer *email.Renderer
+	Builder  *catalog.Builder
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 // Session and throttle defaults.
@@ -111,6 +118,8 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("GET /accounts/{id}/notifications", s.account(false, s.notificationsPage))
 	mux.HandleFunc("POST /accounts/{id}/notifications", s.account(true, s.saveNotifications))
 	mux.HandleFunc("POST /accounts/{id}/notifications/test", s.account(true, s.sendTest))
+	mux.HandleFunc("GET /accounts/{id}/notifications/preview/{event}", s.account(false, s.previewPage))
+	mux.HandleFunc("GET /accounts/{id}/notifications/preview/{event}/{copy}", s.account(false, s.previewHTML))
 	mux.HandleFunc("GET /accounts/{id}/deliveries", s.account(false, s.deliveriesPage))
 	mux.HandleFunc("GET /accounts/{id}/deliveries/{delivery_id}", s.account(false, s.deliveryPage))
 	mux.HandleFunc("POST /accounts/{id}/deliveries/{delivery_id}/redeliver", s.account(true, s.redeliver))

@@ -107,9 +107,9 @@ func serveConfig(ctx context.Context, cfg Config, stdout io.Writer, logger *slog
 	webhooks := webhook.New(webhook.Options{Timeout: cfg.WebhookTimeout, Guard: guard, UserAgent: "Herald/" + version, MaxIdleConnsPerHost: dispatch.DefaultPerHost})
 	defer webhooks.Close()
 	m := metrics.New(st, nil)
-	worker, err := newWorker(cfg, st, webhooks, m, logger)
+	renderer, err := email.NewRenderer(cfg.EmailFrom)
 	if err != nil {
-		return err
+		return fmt.Errorf("-email-from: %w", err)
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -118,6 +118,12 @@ func serveConfig(ctx context.Context, cfg Config, stdout io.Writer, logger *slog
 	if cfg.PublicURL == "http://"+cfg.Listen {
 		// The default follows the address actually bound (port 0 in tests).
 		cfg.PublicURL = "http://" + ln.Addr().String()
+	}
+	// After listening: emails link to the public URL.
+	worker, err := newWorker(cfg, st, webhooks, renderer, m, logger)
+	if err != nil {
+		ln.Close()
+		return err
 	}
 	// After listening, so the sign-in address printed is the real one.
 	if err := operatorOnFirstStart(ctx, cfg, st, stdout, logger); err != nil {
@@ -137,7 +143,7 @@ func serveConfig(ctx context.Context, cfg Config, stdout io.Writer, logger *slog
 		PublicURL:           cfg.PublicURL,
 		Pages: ui.New(ui.Config{
 			Store: st, Tester: tester, Guard: guard, PublicURL: cfg.PublicURL, FrameAncestors: cfg.FrameAncestors,
-			OutboxEnabled: cfg.SMTPURL == "", Logger: logger,
+			OutboxEnabled: cfg.SMTPURL == "", Renderer: renderer, Builder: builder, Logger: logger,
 		}),
 	})
 	srv := &http.Server{
@@ -188,11 +194,7 @@ func serveConfig(ctx context.Context, cfg Config, stdout io.Writer, logger *slog
 
 // newWorker builds the delivery worker: webhooks through the guarded
 // sender, emails over SMTP when configured, else into the outbox.
-func newWorker(cfg Config, st *store.Store, webhooks *webhook.Sender, m *metrics.Metrics, logger *slog.Logger) (*dispatch.Worker, error) {
-	renderer, err := email.NewRenderer(cfg.EmailFrom)
-	if err != nil {
-		return nil, fmt.Errorf("-email-from: %w", err)
-	}
+func newWorker(cfg Config, st *store.Store, webhooks *webhook.Sender, renderer *email.Renderer, m *metrics.Metrics, logger *slog.Logger) (*dispatch.Worker, error) {
 	retry, err := dispatch.ParseSchedule(cfg.EmailRetrySchedule)
 	if err != nil {
 		return nil, fmt.Errorf("-email-retry-schedule: %w", err)
