@@ -119,3 +119,24 @@ func TestNewIDIsUniqueOver10000Draws(t *testing.T) {
 		}
 	}
 }
+
+func TestDeriveToken(t *testing.T) {
+	t.Parallel()
+	k1, k2 := []byte("0123456789abcdef0123456789abcdef"), []byte("fedcba9876543210fedcba9876543210")
+	a := herald.DeriveToken("hu_", k1, "100\x00run_failed\x00ann@acme.test")
+	if a != herald.DeriveToken("hu_", k1, "100\x00run_failed\x00ann@acme.test") {
+		t.Error("DeriveToken is not deterministic")
+	}
+	if !strings.HasPrefix(a, "hu_") || len(a) != 3+52 {
+		t.Errorf("DeriveToken = %q, want hu_ and 256 bits in base32", a)
+	}
+	for _, other := range []string{
+		herald.DeriveToken("hu_", k2, "100\x00run_failed\x00ann@acme.test"),
+		herald.DeriveToken("hu_", k1, "100\x00run_failed\x00bob@acme.test"),
+		herald.DeriveToken("hu_", k1, "101\x00run_failed\x00ann@acme.test"),
+	} {
+		if other == a {
+			t.Errorf("another key or message gave the same token %q", a)
+		}
+	}
+}

@@ -13,7 +13,7 @@ import (
 // TestBrowserEmailPreview opens the tab's "Preview email" in Chromium,
 // without any script of ours, and renders a subscriber's Run Failed email
 // as a mail client's HTML view would: it must fit a 640 px window (the
-// card is at most 600 px wide). With -screenshots it saves the README's
+// card is at most 600 px wide) and a 375 px phone. With -screenshots it saves the README's
 // email.png and email-preview.png.
 func TestBrowserEmailPreview(t *testing.T) {
 	ctx := chrome(t, 2*time.Minute)
@@ -65,5 +65,12 @@ func TestBrowserEmailPreview(t *testing.T) {
 		t.Errorf("footer unsubscribe link = %q", link)
 	}
 	p.screenshot("email.png")
+	// And a phone: the long links wrap (at their slashes) rather than
+	// widen the email.
+	p.do(chromedp.EmulateViewport(375, 900))
+	p.open("/accounts/1/notifications/preview/run_failed/subscriber")
+	if w := evalJS[int](p, `document.documentElement.scrollWidth`); w > 375 {
+		t.Errorf("the email is %d px wide in a 375 px window", w)
+	}
 	p.do(chromedp.EmulateViewport(1280, 900))
 }
