@@ -19,6 +19,11 @@ const (
 type EventSettings struct {
 	SendWebhook      bool     `json:"send_webhook"`
 	EmailSubscribers []string `json:"email_subscribers"`
+	// EmailDigestMinutes is the event's digest window: 0 (the spec's
+	// default) sends every email at once; otherwise the first email of a
+	// burst goes at once and the rest of the window's go as one digest per
+	// recipient (see digest.go).
+	EmailDigestMinutes int `json:"email_digest_minutes"`
 }
 
 // Settings is an account's notification settings document. Events always
@@ -143,7 +148,7 @@ func parseEventSettings(v any) (EventSettings, Fields) {
 	var bad Fields
 	obj, ok := v.(map[string]any)
 	if !ok {
-		bad.Add("", "must be an object with send_webhook and email_subscribers")
+		bad.Add("", "must be an object with send_webhook, email_subscribers and email_digest_minutes")
 		return es, bad
 	}
 	for key, v := range obj {
@@ -158,6 +163,12 @@ func parseEventSettings(v any) (EventSettings, Fields) {
 			subs, fields := ParseSubscribers(v)
 			bad.Merge(".email_subscribers", fields)
 			es.EmailSubscribers = subs
+		case "email_digest_minutes":
+			n, reason := ParseDigestMinutes(v)
+			if reason != "" {
+				bad.Add(".email_digest_minutes", reason)
+			}
+			es.EmailDigestMinutes = n
 		default:
 			bad.Add("."+key, "unknown field")
 		}

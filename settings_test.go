@@ -483,11 +483,11 @@ func TestParseSettingsDoesNotModifyDocument(t *testing.T) {
 func TestSettingsMarshalJSONDefaultIsExact(t *testing.T) {
 	t.Parallel()
 	const want = `{"webhook_url":"","events":{` +
-		`"integration_created":{"send_webhook":false,"email_subscribers":[]},` +
-		`"tenant_created":{"send_webhook":false,"email_subscribers":[]},` +
-		`"tenant_archived":{"send_webhook":false,"email_subscribers":[]},` +
-		`"partner_integration_updated":{"send_webhook":false,"email_subscribers":[]},` +
-		`"run_failed":{"send_webhook":false,"email_subscribers":[]}}}`
+		`"integration_created":{"send_webhook":false,"email_subscribers":[],"email_digest_minutes":0},` +
+		`"tenant_created":{"send_webhook":false,"email_subscribers":[],"email_digest_minutes":0},` +
+		`"tenant_archived":{"send_webhook":false,"email_subscribers":[],"email_digest_minutes":0},` +
+		`"partner_integration_updated":{"send_webhook":false,"email_subscribers":[],"email_digest_minutes":0},` +
+		`"run_failed":{"send_webhook":false,"email_subscribers":[],"email_digest_minutes":0}}}`
 	tests := []struct {
 		name string
 		s    herald.Settings
@@ -527,11 +527,11 @@ func TestSettingsMarshalJSONKeepsSpecOrderAndValues(t *testing.T) {
 	s.Events[herald.RunFailed] = herald.EventSettings{SendWebhook: true, EmailSubscribers: []string{"oncall@acme.test", "dev@acme.test"}}
 	s.Events[herald.IntegrationCreated] = herald.EventSettings{SendWebhook: true, EmailSubscribers: nil}
 	const want = `{"webhook_url":"https://hooks.acme.test/in","events":{` +
-		`"integration_created":{"send_webhook":true,"email_subscribers":[]},` +
-		`"tenant_created":{"send_webhook":false,"email_subscribers":[]},` +
-		`"tenant_archived":{"send_webhook":false,"email_subscribers":[]},` +
-		`"partner_integration_updated":{"send_webhook":false,"email_subscribers":[]},` +
-		`"run_failed":{"send_webhook":true,"email_subscribers":["oncall@acme.test","dev@acme.test"]}}}`
+		`"integration_created":{"send_webhook":true,"email_subscribers":[],"email_digest_minutes":0},` +
+		`"tenant_created":{"send_webhook":false,"email_subscribers":[],"email_digest_minutes":0},` +
+		`"tenant_archived":{"send_webhook":false,"email_subscribers":[],"email_digest_minutes":0},` +
+		`"partner_integration_updated":{"send_webhook":false,"email_subscribers":[],"email_digest_minutes":0},` +
+		`"run_failed":{"send_webhook":true,"email_subscribers":["oncall@acme.test","dev@acme.test"],"email_digest_minutes":0}}}`
 	got, err := json.Marshal(s)
 	if err != nil {
 		t.Fatalf("json.Marshal: %v", err)

@@ -20,22 +20,22 @@ const apiExampleSettings = `{
 }`
 
 const apiExampleSettingsCompact = `{"webhook_url":"https://hooks.acme.test/in?token=s3cret","events":{` +
-	`"integration_created":{"send_webhook":true,"email_subscribers":["ops@acme.test"]},` +
-	`"tenant_created":{"send_webhook":true,"email_subscribers":[]},` +
-	`"tenant_archived":{"send_webhook":false,"email_subscribers":[]},` +
-	`"partner_integration_updated":{"send_webhook":false,"email_subscribers":[]},` +
-	`"run_failed":{"send_webhook":true,"email_subscribers":["oncall@acme.test","dev@acme.test"]}}}` + "\n"
+	`"integration_created":{"send_webhook":true,"email_subscribers":["ops@acme.test"],"email_digest_minutes":0},` +
+	`"tenant_created":{"send_webhook":true,"email_subscribers":[],"email_digest_minutes":0},` +
+	`"tenant_archived":{"send_webhook":false,"email_subscribers":[],"email_digest_minutes":0},` +
+	`"partner_integration_updated":{"send_webhook":false,"email_subscribers":[],"email_digest_minutes":0},` +
+	`"run_failed":{"send_webhook":true,"email_subscribers":["oncall@acme.test","dev@acme.test"],"email_digest_minutes":0}}}` + "\n"
 
 func TestNotificationsDefaultsListAllFiveEvents(t *testing.T) {
 	each(t, func(t *testing.T, b *bundle) {
 		b.account(100, "Acme Corp")
 		r := b.must(200, "GET", "/api/v1/accounts/100/notifications", platformToken, "")
 		want := `{"webhook_url":"","events":{` +
-			`"integration_created":{"send_webhook":false,"email_subscribers":[]},` +
-			`"tenant_created":{"send_webhook":false,"email_subscribers":[]},` +
-			`"tenant_archived":{"send_webhook":false,"email_subscribers":[]},` +
-			`"partner_integration_updated":{"send_webhook":false,"email_subscribers":[]},` +
-			`"run_failed":{"send_webhook":false,"email_subscribers":[]}}}` + "\n"
+			`"integration_created":{"send_webhook":false,"email_subscribers":[],"email_digest_minutes":0},` +
+			`"tenant_created":{"send_webhook":false,"email_subscribers":[],"email_digest_minutes":0},` +
+			`"tenant_archived":{"send_webhook":false,"email_subscribers":[],"email_digest_minutes":0},` +
+			`"partner_integration_updated":{"send_webhook":false,"email_subscribers":[],"email_digest_minutes":0},` +
+			`"run_failed":{"send_webhook":false,"email_subscribers":[],"email_digest_minutes":0}}}` + "\n"
 		if diff := cmp.Diff(want, string(r.raw)); diff != "" {
 			t.Errorf("defaults (-want +got):\n%s", diff)
 		}
