@@ -53,6 +53,14 @@ type Delivery struct {
 	IsTest bool
 	// NextAttemptAt is when the delivery is due; zero means at CreatedAt.
 	NextAttemptAt time.Time
+	// DigestWindow, set by planning on an email, is its event's digest
+	// window (0: send at once); the store decides at commit whether the
+	// email goes now or waits for a digest.
+	DigestWindow time.Duration
+	// DigestID, on an email held for a digest, is the delivery that
+	// carries the digest (the carrier's own id on the carrier); "" for an
+	// email sent on its own.
+	DigestID string
 	// The outcome of the latest attempt; zero until one completes.
 	ResponseStatus int
 	Error          string

@@ -13,16 +13,22 @@ import (
 // Plan works out who hears about ev under the account's settings: the
 // webhook when its toggle is on and a URL is saved, then one email for the
 // primary contact (every event, whatever the settings) and one per
-// subscriber of the event, never the same address twice.
+// subscriber of the event, never the same address twice. Emails carry the
+// event's digest window; whether they wait for a digest is settled when
+// they are committed.
 func Plan(ev herald.Event, r store.Recipients, now time.Time) []herald.Delivery {
 	var ds []herald.Delivery
+	es := r.Settings.Events[ev.Key]
 	add := func(ch herald.Channel, target string) {
-		ds = append(ds, herald.Delivery{
+		d := herald.Delivery{
 			ID: herald.NewID("dlv_", now), EventID: ev.ID, AccountID: ev.AccountID, EventKey: ev.Key,
 			Channel: ch, Target: target, Status: herald.StatusPending, CreatedAt: now,
-		})
+		}
+		if ch == herald.ChannelEmail {
+			d.DigestWindow = herald.DigestWindow(es.EmailDigestMinutes)
+		}
+		ds = append(ds, d)
 	}
-	es := r.Settings.Events[ev.Key]
 	if es.SendWebhook && r.Settings.WebhookURL != "" {
 		add(herald.ChannelWebhook, r.Settings.WebhookURL)
 	}

@@ -3,6 +3,7 @@ package dispatch
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -411,6 +412,7 @@ func (w *Worker) deliver(j store.Job) {
 		o = w.sendWebhook(j, start)
 	default:
 		o = w.sendEmail(j, start)
+		o.Digest = carriesDigest(j)
 	}
 	o.DeliveryID, o.Owner = j.Delivery.ID, w.cfg.Owner
 	o.Attempt.ID, o.Attempt.DeliveryID = herald.NewID("att_", start), j.Delivery.ID
@@ -505,7 +507,11 @@ func (w *Worker) sendEmail(j store.Job, start time.Time) store.Outcome {
 		end := w.cfg.Now()
 		return w.emailRetry(d, herald.Attempt{Target: d.Target, CompletedAt: end, Latency: end.Sub(start), Error: err.Error()}, end)
 	}
-	msg, err := w.cfg.Renderer.Render(n, d.Target, start)
+	msg, err := w.renderEmail(j, n, start)
+	if errors.Is(err, errDigestUnread) {
+		end := w.cfg.Now()
+		return w.emailRetry(d, herald.Attempt{Target: d.Target, CompletedAt: end, Latency: end.Sub(start), Error: err.Error()}, end)
+	}
 	if err != nil {
 		return fail(err)
 	}

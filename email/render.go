@@ -72,23 +72,11 @@ func (r *Renderer) Render(n Notification, to string, now time.Time) (Message, er
 	if err := checkDeliveryID(n.DeliveryID); err != nil {
 		return Message{}, err
 	}
-	fields, err := parsePayload(n.Payload)
+	fields, err := eventFields(ev, n.Payload)
 	if err != nil {
 		return Message{}, err
 	}
-	// A payload of another event would give a misleading email.
-	if t := get(fields, "event_type"); t != "" {
-		if pe, ok := catalog.Lookup(t); !ok || pe != ev {
-			return Message{}, fmt.Errorf("email: payload event_type %q does not match event %q", t, n.EventKey)
-		}
-	}
-	for i := range fields {
-		fields[i].Value = clean(fields[i].Value)
-	}
-	account := clean(n.AccountName)
-	if strings.TrimSpace(account) == "" {
-		account = get(fields, "account_name")
-	}
+	account := n.account(fields)
 
 	v := view{Title: ev.Name, Summary: summary(n.EventKey, fields)}
 	v.frame = n.footer(ev.Name, account)
@@ -97,38 +85,73 @@ func (r *Renderer) Render(n Notification, to string, now time.Time) (Message, er
 	if l := get(fields, "admin_link"); n.EventKey == herald.RunFailed && isLink(l) {
 		v.Link = l
 	}
-	width := 0
-	for _, f := range fields {
-		width = max(width, len(label(f.Name))+1)
-	}
-	for _, f := range fields {
-		l := label(f.Name)
-		v.Rows = append(v.Rows, row{
-			Label:  l,
-			Padded: fmt.Sprintf("%-*s ", width, l+":"),
-			Value:  f.Value,
-			Link:   isLink(f.Value),
-		})
-	}
+	v.Rows = rows(fields)
 
 	text, html, err := r.execute("notification", v)
 	if err != nil {
 		return Message{}, err
 	}
-	toStr := rcpt.Address
+	return r.message(n, rcpt, v.Subject, text, html, get(fields, "account_id"), now), nil
+}
+
+// message assembles the rendered email about n for rcpt.
+func (r *Renderer) message(n Notification, rcpt *netmail.Address, subject, text, html, accountID string, now time.Time) Message {
+	to := rcpt.Address
 	if rcpt.Name != "" {
-		toStr = rcpt.String()
+		to = rcpt.String()
 	}
 	return Message{
 		From:      r.from,
-		To:        toStr,
-		Subject:   v.Subject,
+		To:        to,
+		Subject:   subject,
 		Text:      text,
 		HTML:      html,
-		Headers:   n.headers(get(fields, "account_id")),
+		Headers:   n.headers(accountID),
 		MessageID: n.DeliveryID + "@" + r.domain,
 		Date:      now,
-	}, nil
+	}
+}
+
+// eventFields reads the payload of an event ev, values cleaned for
+// showing.
+func eventFields(ev *catalog.Event, payload []byte) ([]field, error) {
+	fields, err := parsePayload(payload)
+	if err != nil {
+		return nil, err
+	}
+	// A payload of another event would give a misleading email.
+	if t := get(fields, "event_type"); t != "" {
+		if pe, ok := catalog.Lookup(t); !ok || pe != ev {
+			return nil, fmt.Errorf("email: payload event_type %q does not match event %q", t, ev.Key)
+		}
+	}
+	for i := range fields {
+		fields[i].Value = clean(fields[i].Value)
+	}
+	return fields, nil
+}
+
+// account names the account: AccountName, else the payload's.
+func (n Notification) account(fields []field) string {
+	if a := clean(n.AccountName); strings.TrimSpace(a) != "" {
+		return a
+	}
+	return get(fields, "account_name")
+}
+
+// rows lays fields out for the templates, the text part's labels padded
+// so that the values align.
+func rows(fields []field) []row {
+	width := 0
+	for _, f := range fields {
+		width = max(width, len(label(f.Name))+1)
+	}
+	out := make([]row, 0, len(fields))
+	for _, f := range fields {
+		l := label(f.Name)
+		out = append(out, row{Label: l, Padded: fmt.Sprintf("%-*s ", width, l+":"), Value: f.Value, Link: isLink(f.Value)})
+	}
+	return out
 }
 
 // isLink reports whether s is an http(s) URL, shown as a link; anything

@@ -46,6 +46,7 @@ type eventInsert struct {
 	notify            *sql.Stmt // PostgreSQL: wakes workers in every process at commit
 	eventArgs         []any
 	deliveryArgs      []any
+	digest            *digestHold // emails that may wait for a digest; nil when none
 }
 
 func (s *Store) newEventInsert(ctx context.Context, ev herald.Event, ds []herald.Delivery) (*eventInsert, error) {
@@ -93,6 +94,7 @@ func (s *Store) newEventInsert(ctx context.Context, ev herald.Event, ds []herald
 	if ins.deliveries, err = s.writeStmt(ctx, sb.String()); err != nil {
 		return ins, err
 	}
+	ins.digest = s.newDigestHold(ds)
 	if s.dialect == Postgres {
 		ins.notify, err = s.writeStmt(ctx, `SELECT pg_notify('`+notifyChannel+`', '')`)
 	}
@@ -112,6 +114,11 @@ func (ins *eventInsert) exec(ctx context.Context, tx *sql.Tx) (created bool, err
 	if ins.deliveries != nil {
 		if _, err := tx.StmtContext(ctx, ins.deliveries).ExecContext(ctx, ins.deliveryArgs...); err != nil {
 			return false, err
+		}
+		if ins.digest != nil {
+			if err := ins.digest.apply(ctx, tx); err != nil {
+				return false, err
+			}
 		}
 		if ins.notify != nil {
 			if _, err := tx.StmtContext(ctx, ins.notify).ExecContext(ctx); err != nil {

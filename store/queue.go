@@ -23,6 +23,9 @@ type Job struct {
 	ContactEmail string
 	// LeaseUntil is when another worker may take the job over.
 	LeaseUntil time.Time
+	// DigestID is the delivery whose digest this email belongs to: the
+	// job's own id when it carries one (see digests.go), "" when none.
+	DigestID string
 }
 
 // ClaimRequest says what a worker can take on.
@@ -145,7 +148,7 @@ func (s *Store) jobs(ctx context.Context, ids []string) ([]Job, error) {
 	}
 	// A reader: each query starts a new snapshot, which holds the claim
 	// just committed, and the writer's one connection stays free.
-	rows, err := s.r.QueryContext(ctx, `SELECT `+deliveryColumns+`, d.host, d.lease_until, e.payload, a.name, a.contact_email
+	rows, err := s.r.QueryContext(ctx, `SELECT `+deliveryColumns+`, d.host, d.lease_until, e.payload, a.name, a.contact_email, d.digest_id
 		FROM deliveries d JOIN events e ON e.id = d.event_id JOIN accounts a ON a.id = d.account_id
 		WHERE d.id IN (`+strings.Join(marks, ",")+`) ORDER BY d.next_attempt_at`, args...)
 	if err != nil {
@@ -157,7 +160,7 @@ func (s *Store) jobs(ctx context.Context, ids []string) ([]Job, error) {
 		var j Job
 		var until int64
 		var payload string
-		d, err := scanDelivery(rows, &j.Host, &until, &payload, &j.AccountName, &j.ContactEmail)
+		d, err := scanDelivery(rows, &j.Host, &until, &payload, &j.AccountName, &j.ContactEmail, &j.DigestID)
 		if err != nil {
 			return nil, err
 		}
@@ -179,6 +182,9 @@ type Outcome struct {
 	// Outbox, when set, is the email kept in the built-in outbox, stored
 	// with the outcome so a delivery is never marked sent without it.
 	Outbox *OutboxMessage
+	// Digest says the delivery carried a digest: a final outcome is the
+	// outcome of every email the digest holds too.
+	Digest bool
 }
 
 // Complete records outcomes: each attempt is logged, and each delivery
@@ -217,8 +223,11 @@ func (s *Store) Complete(ctx context.Context, outcomes []Outcome) error {
 			if o.Attempt.ResponseStatus != 0 {
 				status = o.Attempt.ResponseStatus
 			}
-			_, err := upd.ExecContext(ctx, string(o.Status), status, o.Attempt.Error, o.Attempt.Latency.Milliseconds(), completed, next, o.DeliveryID, o.Owner)
+			res, err := upd.ExecContext(ctx, string(o.Status), status, o.Attempt.Error, o.Attempt.Latency.Milliseconds(), completed, next, o.DeliveryID, o.Owner)
 			if err != nil {
+				return err
+			}
+			if err := completeMembers(ctx, tx, ins, res, o); err != nil {
 				return err
 			}
 		}
