@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -19,6 +20,8 @@ type eventRow struct {
 	Subscribers      string
 	SendWebhookError string
 	SubscribersError string
+	Digest           []digestChoice
+	DigestError      string
 	Test             *testResult
 }
 
@@ -65,7 +68,8 @@ func settingsRows(st herald.Settings) []eventRow {
 	for _, e := range catalog.Events() {
 		es := st.Events[e.Key]
 		rows = append(rows, eventRow{Key: e.Key, Name: e.Name, Description: e.Description,
-			SendWebhook: es.SendWebhook, Subscribers: strings.Join(es.EmailSubscribers, ", ")})
+			SendWebhook: es.SendWebhook, Subscribers: strings.Join(es.EmailSubscribers, ", "),
+			Digest: digestChoices(strconv.Itoa(es.EmailDigestMinutes))})
 	}
 	return rows
 }
@@ -121,6 +125,9 @@ func (s *server) saveNotifications(w http.ResponseWriter, r *http.Request, v *vi
 		if _, on := f["events."+k+".send_webhook"]; on {
 			ev["send_webhook"] = true
 		}
+		if m := digestFormValue(f, e.Key); m != nil {
+			ev["email_digest_minutes"] = m
+		}
 		events[k] = ev
 	}
 	doc := map[string]any{"webhook_url": f.Get("webhook_url"), "events": events}
@@ -151,6 +158,8 @@ func (s *server) saveNotifications(w http.ResponseWriter, r *http.Request, v *vi
 		row.Subscribers = f.Get(name + ".email_subscribers")
 		row.SendWebhookError = bad[name+".send_webhook"]
 		row.SubscribersError = bad[name+".email_subscribers"]
+		row.Digest = digestChoices(f.Get(name + ".email_digest_minutes"))
+		row.DigestError = bad[name+".email_digest_minutes"]
 	}
 	d := s.base(v, "notifications", "Notifications & Webhooks")
 	d.Error = "Nothing was saved: fix the fields marked below."
