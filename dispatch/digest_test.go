@@ -42,7 +42,9 @@ func (c *testClock) advance(d time.Duration) {
 // digestHarness is a worker and an ingester on s, both on clk.
 func digestHarness(t *testing.T, s *store.Store, clk *testClock) *harness {
 	t.Helper()
-	h := newHarness(t, s, func(c *dispatch.WorkerConfig) { c.Now = clk.now; c.Poll = 10 * time.Millisecond })
+	h := newHarness(t, s, func(c *dispatch.WorkerConfig) {
+		c.Now, c.Poll, c.PublicURL = clk.now, 10*time.Millisecond, "https://herald.acme.test"
+	})
 	h.ingest = dispatch.NewIngester(s, h.builder, clk.now)
 	return h
 }
@@ -100,7 +102,7 @@ func (h *harness) waitPending(n int) {
 	})
 }
 
-// checkDigests checks that each recipient got the burst's first run at
+// checkDigests checks that each recipient (the primary contact first) got the burst's first run at
 // once and exactly one digest listing every other run, and that every
 // email delivery succeeded.
 func checkDigests(t *testing.T, s *store.Store, recipients []string, runs []int) {
@@ -124,6 +126,16 @@ func checkDigests(t *testing.T, s *store.Store, recipients []string, runs []int)
 			t.Fatal(err)
 		}
 		text := textPart(t, full.Message)
+		// Headers as for any email: a subscriber can unsubscribe from it,
+		// the primary contact (the first recipient) cannot.
+		m, err := mail.ReadMessage(strings.NewReader(full.Message))
+		if err != nil {
+			t.Fatal(err)
+		}
+		unsub := m.Header.Get("List-Unsubscribe")
+		if contact := rcpt == recipients[0]; contact != (unsub == "") || m.Header.Get("List-Id") != "<run_failed.100.herald>" {
+			t.Errorf("%s's digest: List-Unsubscribe %q, List-Id %q", rcpt, unsub, m.Header.Get("List-Id"))
+		}
 		for _, run := range runs[1:] {
 			if link := "https://admin.prod-acme.pandium.com/runs/" + strconv.Itoa(run) + "/show"; !strings.Contains(text, link) {
 				t.Errorf("%s's digest lacks run %d's link", rcpt, run)
