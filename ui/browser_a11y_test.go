@@ -75,6 +75,15 @@ var a11yPages = []a11yPage{
 	{name: "notifications, viewer", as: "viewer@acme.test", path: fixed("/accounts/1/notifications")},
 	{name: "delivery, viewer", as: "viewer@acme.test", path: func(f *a11yFix) string { return "/accounts/1/deliveries/" + f.webhookDelivery }},
 	{name: "email preview", as: "admin@acme.test", path: fixed("/accounts/1/notifications/preview/run_failed")},
+	{name: "email preview, text part open", as: "admin@acme.test", path: fixed("/accounts/1/notifications/preview/tenant_created"), then: func(p *page) {
+		evalJS[bool](p, `(() => { document.querySelectorAll('details').forEach(d => d.open = true); return true })()`)
+	}},
+	{name: "notifications, a digest window refused", as: "admin@acme.test", path: fixed("/accounts/1/notifications"), then: func(p *page) {
+		// Only a hand-made form can post a window the choice does not offer.
+		evalJS[bool](p, `(() => { document.querySelector('#digest-run_failed option:checked').value = '3'; return true })()`)
+		p.submitUnchecked("#digest-run_failed-error")
+	}},
+	{name: "unsubscribe link unknown", path: fixed("/unsubscribe/hu_nope")},
 	{name: "unsubscribe", path: func(f *a11yFix) string { return f.unsubscribe }},
 	{name: "unsubscribed", path: func(f *a11yFix) string { return f.unsubscribe }, then: func(p *page) {
 		p.do(chromedp.Click(chromedp.CSS("#unsubscribe")), chromedp.WaitVisible(chromedp.CSS("#unsubscribed")))
