@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"herald"
@@ -57,20 +58,42 @@ func (s *server) previewCopies(r *http.Request, v *view, ev *catalog.Event) ([]p
 		subscriberNote = fmt.Sprintf("Each of the %d subscribers gets a copy of their own, with their own unsubscribe link.", len(subs))
 	}
 
-	var copies []previewCopy
-	for _, p := range []struct{ slug, heading, to, note string }{
+	type recipient struct{ slug, heading, to, note string }
+	recipients := []recipient{
 		{"contact", "Primary contact", contact, contactNote},
 		{"subscriber", "Subscribers", subscriber, subscriberNote},
-	} {
+	}
+	// With a digest window, the first email of a burst goes as above and
+	// the rest of the window as one digest: show that too, with three
+	// events a minute apart.
+	var payloads [][]byte
+	if m := st.Events[ev.Key].EmailDigestMinutes; m > 0 {
+		for i := range 3 {
+			payloads = append(payloads, s.cfg.Builder.Payload(ev, v.account.ID, v.account.Name, now.Add(time.Duration(i)*time.Minute), ev.ExampleData()))
+		}
+		note := fmt.Sprintf("Digests are on for this event: after the first email, the rest of the next %d minutes' events arrive as one email like this.", m)
+		recipients = append(recipients,
+			recipient{"contact-digest", "Primary contact, digest", contact, note},
+			recipient{"subscriber-digest", "Subscribers, digest", subscriber, note})
+	}
+
+	var copies []previewCopy
+	for _, p := range recipients {
 		n := n
 		if s.cfg.PublicURL != "" {
-			if p.slug == "contact" {
+			if strings.HasPrefix(p.slug, "contact") {
 				n.SettingsURL = dispatch.SettingsURL(s.cfg.PublicURL, v.account.ID)
 			} else {
 				n.UnsubscribeURL = dispatch.UnsubscribeURL(s.cfg.PublicURL, herald.UnsubscribeTokenPrefix+"example")
 			}
 		}
-		m, err := s.cfg.Renderer.Render(n, p.to, now)
+		var m email.Message
+		var err error
+		if strings.HasSuffix(p.slug, "-digest") {
+			m, err = s.cfg.Renderer.RenderDigest(email.Digest{Notification: n, Payloads: payloads}, p.to, now)
+		} else {
+			m, err = s.cfg.Renderer.Render(n, p.to, now)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -61,6 +61,24 @@ func TestEmailPreview(t *testing.T) {
 		if c := b.get("/accounts/1/notifications/preview/tenant_created/contact").must(t, http.StatusOK).body; !strings.Contains(c, "Notification settings</a>") {
 			t.Errorf("contact HTML part has no settings link:\n%.1500s", c)
 		}
+		// With a digest window, the digest too.
+		if strings.Contains(page, `id="preview-subscriber-digest"`) {
+			t.Error("a digest preview for an event without a digest window")
+		}
+		st.Events[herald.RunFailed] = herald.EventSettings{EmailSubscribers: []string{"oncall@acme.test"}, EmailDigestMinutes: 15}
+		if err := e.st.PutSettings(context.Background(), 1, st); err != nil {
+			t.Fatal(err)
+		}
+		page = b.get("/accounts/1/notifications/preview/run_failed").must(t, http.StatusOK).body
+		_, digest, ok := strings.Cut(page, `id="preview-subscriber-digest"`)
+		if !ok || !strings.Contains(page, `id="preview-contact-digest"`) || !strings.Contains(digest, "next 15 minutes") ||
+			!strings.Contains(digest, "List-Unsubscribe-Post") {
+			t.Errorf("digest previews:\n%s", page)
+		}
+		if d := b.get("/accounts/1/notifications/preview/run_failed/subscriber-digest").must(t, http.StatusOK).body; strings.Count(d, "Run 9876 of Shopify Integration") < 3 {
+			t.Errorf("the digest preview does not list three events:\n%.3000s", d)
+		}
+
 		// No subscribers: an example address.
 		if p := b.get("/accounts/1/notifications/preview/tenant_created").must(t, http.StatusOK).body; !strings.Contains(p, "subscriber@example.com") {
 			t.Error("no example subscriber for an event without subscribers")
