@@ -77,14 +77,16 @@ func (h *digestHold) apply(ctx context.Context, tx *sql.Tx) error {
 		return err
 	}
 	for _, d := range h.emails {
-		// The recipient's carrier of this window, if no worker has taken
-		// it yet: once claimed, its digest is being written, and this
-		// email starts a digest of its own (due at once: the window has
-		// ended by then).
+		// The recipient's carrier of this window (next_attempt_at = ends
+		// names the window; the created_at bound only narrows the scan,
+		// loosely, since processes' clocks may differ a little), if no
+		// worker has taken it yet: once claimed, its digest is being
+		// written, and this email starts a digest of its own (due at once:
+		// the window has ended by then).
 		var carrier string
 		err := tx.QueryRowContext(ctx, `SELECT id FROM deliveries WHERE account_id = $1 AND created_at >= $2 AND event_key = $3
 			AND digest_id = id AND lower(target) = lower($4) AND status = 'pending' AND attempts = 0 AND lease_owner = ''
-			AND next_attempt_at = $5 LIMIT 1`+h.lock, h.accountID, started, string(h.key), d.Target, ends).Scan(&carrier)
+			AND next_attempt_at = $5 LIMIT 1`+h.lock, h.accountID, started-(ends-started), string(h.key), d.Target, ends).Scan(&carrier)
 		due := heldForDigest
 		switch {
 		case errors.Is(err, sql.ErrNoRows):

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -140,6 +141,46 @@ func TestDigestTakenByAWorkerGetsNoNewEmails(t *testing.T) {
 		}
 		if items, _ := s.DigestItems(ctx, second[0].ID); len(items) != 1 {
 			t.Errorf("the claimed digest grew to %d events", len(items))
+		}
+	})
+}
+
+// Events of one type accepted at the same moment (on PostgreSQL, in
+// concurrent transactions) still give each recipient exactly one email at
+// once and one digest of the rest.
+func TestDigestConcurrentEventsOpenOneWindow(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		s.PutAccount(ctx, 1, "Acme Corp")
+		t0 := time.Now().UTC().Truncate(time.Millisecond)
+		const n = 16
+		var wg sync.WaitGroup
+		got := make([][]herald.Delivery, n)
+		for i := range n {
+			wg.Go(func() { got[i] = digestEvent(t, s, t0.Add(time.Duration(i)*time.Millisecond)) })
+		}
+		wg.Wait()
+		at, carriers, members := map[string]int{}, map[string]int{}, map[string]int{}
+		for _, ds := range got {
+			for _, d := range emailsOf(ds) {
+				stored, err := s.Delivery(ctx, d.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				switch {
+				case d.DigestID == "":
+					at[stored.Target]++
+				case d.DigestID == d.ID:
+					carriers[stored.Target]++
+				default:
+					members[stored.Target]++
+				}
+			}
+		}
+		for _, target := range []string{"z@acme.test", "a@acme.test"} {
+			if at[target] != 1 || carriers[target] != 1 || members[target] != n-2 {
+				t.Errorf("%s: %d at once, %d digests, %d held in them; want 1, 1, %d", target, at[target], carriers[target], members[target], n-2)
+			}
 		}
 	})
 }
