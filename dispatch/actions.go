@@ -44,6 +44,8 @@ type Tester struct {
 	// Lease is how long workers leave the test delivery alone; if this
 	// process dies mid-send, a worker sends it after that.
 	Lease time.Duration
+
+	signers webhook.SignerCache
 }
 
 // Send performs one test send and returns the completed delivery and its
@@ -71,10 +73,15 @@ func (t *Tester) Send(ctx context.Context, accountID int64, eventType string, no
 		ID: herald.NewID("dlv_", now), EventID: ev.ID, AccountID: accountID, EventKey: e.Key, Channel: herald.ChannelWebhook,
 		Target: r.Settings.WebhookURL, Status: herald.StatusPending, CreatedAt: now, IsTest: true, NextAttemptAt: now.Add(t.Lease),
 	}
+	// Signed with the keys that sign now, like any delivery.
+	keys, err := t.Store.SigningKeys(ctx, accountID, now)
+	if err != nil {
+		return d, herald.Attempt{}, err
+	}
 	if _, _, _, err := t.Store.InsertEvent(ctx, ev, []herald.Delivery{d}); err != nil {
 		return d, herald.Attempt{}, err
 	}
-	res := t.Webhooks.Send(ctx, webhook.Request{URL: d.Target, Body: ev.Payload, Header: WebhookHeaders(d), ID: d.ID})
+	res := t.Webhooks.Send(ctx, webhook.Request{URL: d.Target, Body: ev.Payload, Header: WebhookHeaders(d), ID: d.ID, Signer: t.signers.Signer(keys)})
 	att := WebhookAttempt(d.Target, res, now)
 	att.ID, att.DeliveryID = herald.NewID("att_", now), d.ID
 	// The delivery is unleased but not due for Lease: no worker has it.

@@ -76,9 +76,10 @@ type WorkerConfig struct {
 // each outcome. Several workers, in one process or many sharing a
 // PostgreSQL database, can run at once.
 type Worker struct {
-	cfg  WorkerConfig
-	out  chan finished   // outcomes to record
-	sent chan sendResult // each send that returned
+	cfg     WorkerConfig
+	signers webhook.SignerCache
+	out     chan finished   // outcomes to record
+	sent    chan sendResult // each send that returned
 }
 
 type sendResult struct {
@@ -433,7 +434,8 @@ func WebhookHeaders(d herald.Delivery) http.Header {
 }
 
 func (w *Worker) sendWebhook(j store.Job, start time.Time) store.Outcome {
-	res := w.cfg.Webhooks.Send(context.Background(), webhook.Request{URL: j.Delivery.Target, Body: j.Payload, Header: WebhookHeaders(j.Delivery), ID: j.Delivery.ID})
+	res := w.cfg.Webhooks.Send(context.Background(), webhook.Request{URL: j.Delivery.Target, Body: j.Payload, Header: WebhookHeaders(j.Delivery),
+		ID: j.Delivery.ID, Signer: w.signers.Signer(j.Signing)})
 	return store.Outcome{Status: webhookStatus(res), Attempt: WebhookAttempt(j.Delivery.Target, res, start)}
 }
 

@@ -84,7 +84,7 @@ func (s *Store) PutSettings(ctx context.Context, accountID int64, st herald.Sett
 	if err != nil {
 		return err
 	}
-	return s.updateAccount(ctx, accountID, `webhook_url = $1, event_settings = $2`, st.WebhookURL, string(events))
+	return s.updateAccount(ctx, accountID, `webhook_url = $1, event_settings = $2`, s.box.Seal(st.WebhookURL), string(events))
 }
 
 // Settings returns the account's notification settings, all five events
@@ -98,12 +98,17 @@ func (s *Store) Settings(ctx context.Context, accountID int64) (herald.Settings,
 	if err != nil {
 		return herald.Settings{}, fmt.Errorf("store: settings: %w", err)
 	}
-	return settings(u, events)
+	return s.settings(u, events)
 }
 
-func settings(webhookURL, events string) (herald.Settings, error) {
+// settings reads the stored columns; webhookURL is sealed.
+func (s *Store) settings(webhookURL, events string) (herald.Settings, error) {
 	st := herald.DefaultSettings()
-	st.WebhookURL = webhookURL
+	u, err := s.box.Open(webhookURL)
+	if err != nil {
+		return st, fmt.Errorf("store: settings: webhook URL: %w", err)
+	}
+	st.WebhookURL = u
 	var saved map[herald.EventKey]herald.EventSettings
 	if err := json.Unmarshal([]byte(events), &saved); err != nil {
 		return st, fmt.Errorf("store: stored event settings are corrupt: %w", err)
@@ -143,7 +148,7 @@ func (s *Store) Recipients(ctx context.Context, accountID int64) (Recipients, er
 	}
 	r.Account.CreatedAt, r.Account.UpdatedAt = fromMillis(created), fromMillis(updated)
 	r.Company = company(name, email)
-	r.Settings, err = settings(u, events)
+	r.Settings, err = s.settings(u, events)
 	return r, err
 }
 

@@ -15,8 +15,9 @@ import (
 const deliveryColumns = `d.id, d.event_id, d.account_id, d.event_key, d.channel, d.target, d.status, d.attempts, d.created_at,
 	d.is_test, d.response_status, d.error, d.latency_ms, d.completed_at`
 
-// scanDelivery scans deliveryColumns, then extra destinations.
-func scanDelivery(row interface{ Scan(...any) error }, extra ...any) (herald.Delivery, error) {
+// scanDelivery scans deliveryColumns, then extra destinations; a
+// webhook's target comes back opened.
+func (s *Store) scanDelivery(row interface{ Scan(...any) error }, extra ...any) (herald.Delivery, error) {
 	var d herald.Delivery
 	var created int64
 	var isTest int
@@ -28,6 +29,13 @@ func scanDelivery(row interface{ Scan(...any) error }, extra ...any) (herald.Del
 			return d, herald.ErrNotFound
 		}
 		return d, fmt.Errorf("store: delivery: %w", err)
+	}
+	if d.Channel == herald.ChannelWebhook {
+		u, err := s.box.Open(d.Target)
+		if err != nil {
+			return d, fmt.Errorf("store: delivery %s: target: %w", d.ID, err)
+		}
+		d.Target = u
 	}
 	d.CreatedAt = fromMillis(created)
 	d.IsTest = isTest != 0
@@ -41,7 +49,7 @@ func scanDelivery(row interface{ Scan(...any) error }, extra ...any) (herald.Del
 
 // Delivery returns one delivery.
 func (s *Store) Delivery(ctx context.Context, id string) (herald.Delivery, error) {
-	return scanDelivery(s.r.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries d WHERE d.id = $1`, id))
+	return s.scanDelivery(s.r.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries d WHERE d.id = $1`, id))
 }
 
 // DeliveryFilter narrows a delivery list; zero fields match everything.
@@ -75,11 +83,11 @@ func (s *Store) Deliveries(ctx context.Context, f DeliveryFilter) ([]herald.Deli
 	if f.After != "" {
 		add("d.id < $%d", f.After)
 	}
-	return queryDeliveries(ctx, s.r, `SELECT `+deliveryColumns+` FROM deliveries d WHERE `+strings.Join(where, " AND ")+
+	return s.queryDeliveries(ctx, s.r, `SELECT `+deliveryColumns+` FROM deliveries d WHERE `+strings.Join(where, " AND ")+
 		fmt.Sprintf(` ORDER BY d.id DESC LIMIT %d`, f.Limit), args...)
 }
 
-func queryDeliveries(ctx context.Context, db *sql.DB, q string, args ...any) ([]herald.Delivery, error) {
+func (s *Store) queryDeliveries(ctx context.Context, db *sql.DB, q string, args ...any) ([]herald.Delivery, error) {
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, wrap("deliveries", err)
@@ -87,7 +95,7 @@ func queryDeliveries(ctx context.Context, db *sql.DB, q string, args ...any) ([]
 	defer rows.Close()
 	out := []herald.Delivery{}
 	for rows.Next() {
-		d, err := scanDelivery(rows)
+		d, err := s.scanDelivery(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -98,7 +106,7 @@ func queryDeliveries(ctx context.Context, db *sql.DB, q string, args ...any) ([]
 
 // EventDeliveries returns an event's deliveries in the order planned.
 func (s *Store) EventDeliveries(ctx context.Context, eventID string) ([]herald.Delivery, error) {
-	return queryDeliveries(ctx, s.w, `SELECT `+deliveryColumns+` FROM deliveries d WHERE d.event_id = $1 ORDER BY d.seq`, eventID)
+	return s.queryDeliveries(ctx, s.w, `SELECT `+deliveryColumns+` FROM deliveries d WHERE d.event_id = $1 ORDER BY d.seq`, eventID)
 }
 
 // Attempts returns a delivery's attempts, oldest first.

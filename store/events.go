@@ -88,7 +88,7 @@ func (s *Store) newEventInsert(ctx context.Context, ev herald.Event, ds []herald
 		if due.IsZero() {
 			due = d.CreatedAt
 		}
-		ins.deliveryArgs = append(ins.deliveryArgs, d.ID, d.EventID, i, d.AccountID, string(d.EventKey), string(d.Channel), d.Target,
+		ins.deliveryArgs = append(ins.deliveryArgs, d.ID, d.EventID, i, d.AccountID, string(d.EventKey), string(d.Channel), s.sealTarget(d.Channel, d.Target),
 			hostOf(d.Channel, d.Target), isTest, string(d.Status), d.Attempts, millis(due), millis(d.CreatedAt))
 	}
 	if ins.deliveries, err = s.writeStmt(ctx, sb.String()); err != nil {

@@ -97,6 +97,9 @@ func (s *Store) Migrate(ctx context.Context) ([]int, error) {
 			return applied, fmt.Errorf("store: migrate: %w", err)
 		}
 	}
+	if err := s.checkSecrets(ctx); err != nil {
+		return applied, fmt.Errorf("store: secrets at rest: %w", err)
+	}
 	return applied, nil
 }
 

@@ -21,6 +21,9 @@ type Job struct {
 	// ContactEmail is the account's primary contact now; an email to any
 	// other address is a subscriber's.
 	ContactEmail string
+	// Signing holds the keys that sign a webhook, read with the claim:
+	// the keys current when the batch was claimed; empty when unsigned.
+	Signing []herald.SigningKey
 	// LeaseUntil is when another worker may take the job over.
 	LeaseUntil time.Time
 	// DigestID is the delivery whose digest this email belongs to: the
@@ -116,7 +119,7 @@ func (s *Store) Claim(ctx context.Context, r ClaimRequest) ([]Job, error) {
 	if err != nil || len(claimed) == 0 {
 		return nil, wrap("claim", err)
 	}
-	return s.jobs(ctx, claimed)
+	return s.jobs(ctx, claimed, r.Now)
 }
 
 // pick reads a scan's rows and keeps the ids the request has room for;
@@ -139,7 +142,7 @@ func pick(rows *sql.Rows, r ClaimRequest) (ids []string, scanned int, err error)
 	return ids, scanned, rows.Err()
 }
 
-func (s *Store) jobs(ctx context.Context, ids []string) ([]Job, error) {
+func (s *Store) jobs(ctx context.Context, ids []string, now time.Time) ([]Job, error) {
 	args := make([]any, len(ids))
 	marks := make([]string, len(ids))
 	for i, id := range ids {
@@ -160,14 +163,44 @@ func (s *Store) jobs(ctx context.Context, ids []string) ([]Job, error) {
 		var j Job
 		var until int64
 		var payload string
-		d, err := scanDelivery(rows, &j.Host, &until, &payload, &j.AccountName, &j.ContactEmail, &j.DigestID)
+		d, err := s.scanDelivery(rows, &j.Host, &until, &payload, &j.AccountName, &j.ContactEmail, &j.DigestID)
 		if err != nil {
 			return nil, err
 		}
 		j.Delivery, j.LeaseUntil, j.Payload = d, fromMillis(until), []byte(payload)
 		jobs = append(jobs, j)
 	}
-	return jobs, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, wrap("claim", err)
+	}
+	return jobs, s.withSigning(ctx, jobs, now)
+}
+
+// withSigning adds to each webhook job its account's signing keys, read in
+// one query for the whole batch (their secrets opened once, through the
+// seal cache), so no send pays for a database read or a decryption.
+func (s *Store) withSigning(ctx context.Context, jobs []Job, now time.Time) error {
+	var accounts []int64
+	seen := map[int64]bool{}
+	for _, j := range jobs {
+		if id := j.Delivery.AccountID; j.Delivery.Channel == herald.ChannelWebhook && !seen[id] {
+			seen[id] = true
+			accounts = append(accounts, id)
+		}
+	}
+	if len(accounts) == 0 {
+		return nil
+	}
+	keys, err := s.signingKeysOf(ctx, s.r, accounts, now)
+	if err != nil {
+		return err
+	}
+	for i := range jobs {
+		if jobs[i].Delivery.Channel == herald.ChannelWebhook {
+			jobs[i].Signing = keys[jobs[i].Delivery.AccountID]
+		}
+	}
+	return nil
 }
 
 // Outcome is how one claimed delivery went.
@@ -272,9 +305,12 @@ func textSafe(s string) string {
 // its history. A delivery already pending is left as it is.
 func (s *Store) Redeliver(ctx context.Context, id, target string, now time.Time) error {
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', target = $1, host = $2, next_attempt_at = $3,
+		// A webhook's target is sealed (a URL's query is a credential);
+		// an email's is the address, as planned.
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'pending',
+			target = CASE WHEN channel = 'webhook' THEN $1 ELSE $5 END, host = $2, next_attempt_at = $3,
 			completed_at = NULL, lease_owner = '', lease_until = 0 WHERE id = $4 AND status <> 'pending'`,
-			target, hostOf(herald.ChannelWebhook, target), millis(now), id)
+			s.box.Seal(target), hostOf(herald.ChannelWebhook, target), millis(now), id, target)
 		if err != nil {
 			return err
 		}

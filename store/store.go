@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"herald"
+	"herald/seal"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
 	_ "modernc.org/sqlite"             // registers "sqlite"
@@ -40,6 +41,7 @@ type Store struct {
 	// r serves reads; on SQLite, WAL lets them run beside the writer.
 	r     *sql.DB
 	now   func() time.Time
+	box   *seal.Box // seals webhook URLs and signing keys (secrets.go)
 	stmts stmtCache
 	// batch groups SQLite event inserts into shared commits; nil on
 	// PostgreSQL, whose concurrent commits need no help.
@@ -63,12 +65,20 @@ type Options struct {
 	// BusyTimeout is how long a SQLite write waits for a lock another
 	// process holds before it fails as unavailable; 0 means 10s.
 	BusyTimeout time.Duration
+	// Secrets seals webhook URLs and signing keys at rest. nil means a
+	// random key of this Store's own, which suits tests of a fresh
+	// database only: nothing else can read what it sealed, and Migrate
+	// refuses a database sealed under another key.
+	Secrets *seal.Box
 }
 
 // Open connects to databaseURL: "sqlite:PATH" or "postgres://..." (also
 // "postgresql://..."). It does not migrate; call Migrate.
 func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error) {
-	s := &Store{now: opts.Now, url: databaseURL}
+	s := &Store{now: opts.Now, url: databaseURL, box: opts.Secrets}
+	if s.box == nil {
+		s.box, _ = seal.NewBox(seal.NewKey())
+	}
 	s.life, s.stop = context.WithCancel(context.Background())
 	if s.now == nil {
 		s.now = time.Now

@@ -34,6 +34,10 @@ func (s *Server) routes() http.Handler {
 	handle("POST /api/v1/deliveries/{delivery_id}/redeliver", s.authenticated(s.redeliver))
 	handle("POST /api/v1/accounts/{account_id}/notifications/test", s.account(s.testSend))
 	handle("GET /api/v1/accounts/{account_id}/outbox", s.account(s.listOutbox))
+	handle("GET /api/v1/accounts/{account_id}/signing", s.account(s.getSigning))
+	handle("PUT /api/v1/accounts/{account_id}/signing", s.account(s.putSigning))
+	handle("POST /api/v1/accounts/{account_id}/signing/rotate", s.account(s.rotateSigning))
+	handle("GET /api/v1/accounts/{account_id}/signing/secret", s.account(s.getSigningSecret))
 	handle("GET /api/v1/outbox/{message_id}", s.authenticated(s.getOutboxMessage))
 
 	handle("/api/", s.authenticated(notFound))

@@ -30,6 +30,9 @@ type Config struct {
 	PlatformTokenHashes []string
 	// Tester performs test sends.
 	Tester *dispatch.Tester
+	// Signing changes accounts' signing keys; nil: one with the default
+	// overlap.
+	Signing *dispatch.Signing
 	// Pages serves the admin pages under "/" (all but /api/ and the
 	// health and metrics endpoints); nil serves none.
 	Pages http.Handler
@@ -49,6 +52,7 @@ type Server struct {
 	store          *store.Store
 	ingester       *dispatch.Ingester
 	tester         *dispatch.Tester
+	signing        *dispatch.Signing
 	metrics        *metrics.Metrics
 	pages          http.Handler
 	builder        *catalog.Builder
@@ -67,6 +71,7 @@ func New(cfg Config) *Server {
 		store:    cfg.Store,
 		ingester: cfg.Ingester,
 		tester:   cfg.Tester,
+		signing:  cfg.Signing,
 		metrics:  cfg.Metrics,
 		pages:    cfg.Pages,
 		builder:  cfg.Builder,
@@ -76,6 +81,9 @@ func New(cfg Config) *Server {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.signing == nil {
+		s.signing = &dispatch.Signing{Store: s.store, Overlap: dispatch.DefaultSigningOverlap}
 	}
 	s.publicURL = strings.TrimRight(cfg.PublicURL, "/")
 	for _, h := range cfg.PlatformTokenHashes {

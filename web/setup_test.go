@@ -60,7 +60,7 @@ func setup(t testing.TB, databaseURL string, opts ...options) *bundle {
 		o = opt
 	}
 	ctx := context.Background()
-	st, err := store.Open(ctx, databaseURL, store.Options{BusyTimeout: o.busyTimeout})
+	st, err := store.Open(ctx, databaseURL, store.Options{BusyTimeout: o.busyTimeout, Secrets: storetest.Secrets(t, databaseURL)})
 	if err != nil {
 		t.Fatal(err)
 	}

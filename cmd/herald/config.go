@@ -39,6 +39,12 @@ type Config struct {
 	FrameAncestors     string
 	LogLevel           string
 	LogFormat          string
+	// SecretKey (base64) or SecretKeyFile is the master key that seals
+	// webhook URLs and signing keys at rest; neither set: a key file
+	// generated beside the SQLite database (secrets.go).
+	SecretKey      string
+	SecretKeyFile  string
+	SigningOverlap time.Duration // how long a rotated signing key keeps signing
 }
 
 // setting describes one configuration knob: flag name, env var, default,
@@ -66,6 +72,9 @@ var settings = []setting{
 	{"frame-ancestors", "HERALD_FRAME_ANCESTORS", "'none'", "who may frame the pages: the Content-Security-Policy frame-ancestors value, e.g. https://platform.example.com"},
 	{"log-level", "HERALD_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"log-format", "HERALD_LOG_FORMAT", "text", "text or json"},
+	{"secret-key", "HERALD_SECRET_KEY", "", "master key sealing webhook URLs and signing keys at rest: base64 of 32 random bytes (e.g. openssl rand -base64 32)"},
+	{"secret-key-file", "HERALD_SECRET_KEY_FILE", "", "file holding the master key (base64); neither this nor -secret-key set: one is generated on first start, beside a SQLite database, else in the working directory"},
+	{"signing-overlap", "HERALD_SIGNING_OVERLAP", "24h", "how long a previous signing key keeps signing beside a new one after a rotation (Go duration; 0 ends it at once)"},
 }
 
 // parseConfig reads flags over the environment (getenv), then validates.
@@ -95,6 +104,8 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 		LogLevel:       get("log-level"),
 		LogFormat:      get("log-format"),
 		FrameAncestors: get("frame-ancestors"),
+		SecretKey:      get("secret-key"),
+		SecretKeyFile:  get("secret-key-file"),
 	}
 	var errs []error
 	duration := func(name string) time.Duration {
@@ -110,6 +121,14 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	// Lease stays 0 when unset: the worker's default follows the timeout.
 	if get("lease") != "" {
 		c.Lease = duration("lease")
+	}
+	if d, err := time.ParseDuration(get("signing-overlap")); err != nil || d < 0 {
+		errs = append(errs, fmt.Errorf("-signing-overlap: want a Go duration like 24h (0 allowed), got %q", get("signing-overlap")))
+	} else {
+		c.SigningOverlap = d
+	}
+	if c.SecretKey != "" && c.SecretKeyFile != "" {
+		errs = append(errs, errors.New("-secret-key and -secret-key-file: set one, not both"))
 	}
 	if c.Lease > 0 && c.Lease <= c.WebhookTimeout {
 		errs = append(errs, fmt.Errorf("-lease: must be longer than -webhook-timeout (%s), or a send could outlive it", c.WebhookTimeout))

@@ -32,6 +32,7 @@ func defaultConfig() Config {
 		FrameAncestors:      "'none'",
 		LogLevel:            "info",
 		LogFormat:           "text",
+		SigningOverlap:      24 * time.Hour,
 	}
 }
 
@@ -79,6 +80,8 @@ func TestParseConfig(t *testing.T) {
 				"HERALD_EMAIL_RETRY_SCHEDULE":  "1s, 1m",
 				"HERALD_LOG_LEVEL":             "debug",
 				"HERALD_LOG_FORMAT":            "json",
+				"HERALD_SECRET_KEY_FILE":       "/etc/herald/key",
+				"HERALD_SIGNING_OVERLAP":       "90m",
 			},
 			want: func(c *Config) {
 				*c = Config{
@@ -88,6 +91,7 @@ func TestParseConfig(t *testing.T) {
 					AdminBaseURL: "https://admin.{environment}.example.test", APIBaseURL: "http://api.{environment}.example.test",
 					PublicURL: "https://herald.example.test/base", ShutdownTimeout: 2 * time.Second, Lease: 2 * time.Minute,
 					Retention: 7 * 24 * time.Hour, EmailRetrySchedule: "1s,1m0s", FrameAncestors: "'none'", LogLevel: "debug", LogFormat: "json",
+					SecretKeyFile: "/etc/herald/key", SigningOverlap: 90 * time.Minute,
 				}
 			},
 		},
@@ -191,6 +195,8 @@ func TestInvalidConfigExits2NamingTheFlag(t *testing.T) {
 		{name: "smtp url without host", args: []string{"-smtp-url", "smtp://"}, names: "-smtp-url"},
 		{name: "log level bogus", env: map[string]string{"HERALD_LOG_LEVEL": "bogus"}, names: "-log-level"},
 		{name: "log format bogus", args: []string{"-log-format", "yaml"}, names: "-log-format"},
+		{name: "negative signing overlap", env: map[string]string{"HERALD_SIGNING_OVERLAP": "-1h"}, names: "-signing-overlap"},
+		{name: "both secret key settings", env: map[string]string{"HERALD_SECRET_KEY": "a", "HERALD_SECRET_KEY_FILE": "b"}, names: "-secret-key-file"},
 		{name: "empty environment", args: []string{"-environment", " "}, names: "-environment"},
 		{name: "public url not http", env: map[string]string{"HERALD_PUBLIC_URL": "ftp://herald.example.test"}, names: "-public-url"},
 		{name: "admin base url relative", env: map[string]string{"HERALD_ADMIN_BASE_URL": "/admin"}, names: "-admin-base-url"},

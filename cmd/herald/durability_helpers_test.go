@@ -22,6 +22,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"herald/seal"
 )
 
 // Durability tests run real herald processes, kill them with SIGKILL and
@@ -50,6 +52,9 @@ func requireLeaseKnob(t *testing.T) {
 	}
 }
 
+// processSecretKey is the master key of every herald these tests start.
+var processSecretKey = seal.EncodeKey(seal.NewKey())
+
 // durableVars is the environment of every herald in these tests.
 func durableVars(databaseURL string) map[string]string {
 	return map[string]string{
@@ -58,6 +63,8 @@ func durableVars(databaseURL string) map[string]string {
 		"HERALD_ALLOW_PRIVATE_TARGETS": "true",
 		"HERALD_WEBHOOK_TIMEOUT":       "1s",
 		"HERALD_LEASE":                 testLease.String(),
+		// Processes sharing one PostgreSQL share its master key.
+		"HERALD_SECRET_KEY": processSecretKey,
 	}
 }
 

@@ -4,6 +4,7 @@
 //	herald serve         run the HTTP server (migrates the database first)
 //	herald migrate       apply database migrations and exit
 //	herald users create  add a user of the admin pages
+//	herald secrets rotate-key  reseal secrets under a new master key
 //	herald version       print the version
 package main
 
@@ -36,6 +37,7 @@ commands:
   serve         run the HTTP server (migrates the database first)
   migrate       apply database migrations and exit
   users create  add a user of the admin pages (email, password, role)
+  secrets rotate-key  seal every secret at rest under a new master key
   version       print the version
 
 "herald <command> -help" lists a command's flags; each defaults to its
@@ -57,6 +59,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return migrate(ctx, args[1:], stdout, stderr, getenv)
 	case "users":
 		return users(ctx, args[1:], stdin, stdout, stderr, getenv)
+	case "secrets":
+		return secrets(ctx, args[1:], stdout, stderr, getenv)
 	case "version", "-version", "--version":
 		fmt.Fprintf(stdout, "herald %s\n", version)
 		return 0

@@ -19,6 +19,7 @@ import (
 	"herald/metrics"
 	"herald/netguard"
 	"herald/password"
+	"herald/seal"
 	"herald/store"
 	"herald/ui"
 	"herald/web"
@@ -61,7 +62,7 @@ func newLogger(w io.Writer, cfg Config) *slog.Logger {
 
 // openStore opens and migrates the database.
 func openStore(ctx context.Context, cfg Config, logger *slog.Logger) (*store.Store, error) {
-	st, err := store.Open(ctx, cfg.DatabaseURL, store.Options{})
+	st, err := openDatabase(ctx, cfg, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -72,6 +73,30 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger) (*store.Sto
 	}
 	if len(applied) > 0 {
 		logger.Info("database migrated", "applied", applied)
+	}
+	return st, nil
+}
+
+// openDatabase opens the database with the master key that seals its
+// secrets (Migrate then checks it is the right one).
+func openDatabase(ctx context.Context, cfg Config, logger *slog.Logger) (*store.Store, error) {
+	key, err := loadMasterKey(cfg, logger, true)
+	if err != nil {
+		return nil, err
+	}
+	box, err := seal.NewBox(key.key)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL, store.Options{Secrets: box})
+	if err != nil {
+		return nil, err
+	}
+	// A generated key is written once the database answers, so a failed
+	// start leaves no key file behind; and before anything is sealed.
+	if err := key.save(logger); err != nil {
+		st.Close()
+		return nil, err
 	}
 	return st, nil
 }
@@ -130,6 +155,7 @@ func serveConfig(ctx context.Context, cfg Config, stdout io.Writer, logger *slog
 		ln.Close()
 		return err
 	}
+	signing := &dispatch.Signing{Store: st, Overlap: cfg.SigningOverlap}
 	tester := &dispatch.Tester{Store: st, Builder: builder, Webhooks: webhooks, Lease: worker.Lease()}
 	handler := web.New(web.Config{
 		Store:               st,
@@ -138,6 +164,7 @@ func serveConfig(ctx context.Context, cfg Config, stdout io.Writer, logger *slog
 		Guard:               guard,
 		PlatformTokenHashes: hashes,
 		Tester:              tester,
+		Signing:             signing,
 		Metrics:             m,
 		Logger:              logger,
 		PublicURL:           cfg.PublicURL,
@@ -284,7 +311,7 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		return code
 	}
 	logger := newLogger(stderr, cfg)
-	st, err := store.Open(ctx, cfg.DatabaseURL, store.Options{})
+	st, err := openDatabase(ctx, cfg, logger)
 	if err != nil {
 		logger.Error("migrate failed", "err", err)
 		return 1

@@ -11,8 +11,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"herald/seal"
 	"herald/store"
 )
 
@@ -53,7 +55,7 @@ func Each(t *testing.T, fn func(t *testing.T, s *store.Store)) {
 func Open(t testing.TB, databaseURL string) *store.Store {
 	t.Helper()
 	ctx := context.Background()
-	s, err := store.Open(ctx, databaseURL, store.Options{})
+	s, err := store.Open(ctx, databaseURL, store.Options{Secrets: Secrets(t, databaseURL)})
 	if err != nil {
 		t.Fatalf("open %s: %v", databaseURL, err)
 	}
@@ -62,6 +64,30 @@ func Open(t testing.TB, databaseURL string) *store.Store {
 		t.Fatalf("migrate: %v", err)
 	}
 	return s
+}
+
+// testKey is the master key of every store a test binary opens, so two
+// stores on one database (two "processes") read each other's secrets.
+var testKey = seal.NewKey()
+
+// Secrets is the master key box for databaseURL: the key file Herald
+// generated beside a SQLite database when there is one (a database a
+// herald command made), else the test binary's own key.
+func Secrets(t testing.TB, databaseURL string) *seal.Box {
+	t.Helper()
+	key := testKey
+	if path, ok := strings.CutPrefix(databaseURL, "sqlite:"); ok {
+		if raw, err := os.ReadFile(path + ".key"); err == nil {
+			if key, err = seal.ParseKey(string(raw)); err != nil {
+				t.Fatalf("key file beside %s: %v", path, err)
+			}
+		}
+	}
+	box, err := seal.NewBox(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return box
 }
 
 // PostgresURL creates a schema of its own on the test server and returns a
