@@ -34,6 +34,7 @@ type notificationsData struct {
 	Events         []eventRow
 	// Unsubscribed lists who used an email's unsubscribe link, and when.
 	Unsubscribed []unsubscribedRow
+	Signing      signingData
 }
 
 type unsubscribedRow struct {
@@ -89,6 +90,9 @@ func (s *server) notificationsData(r *http.Request, v *view) (notificationsData,
 	}
 	d := notificationsData{WebhookURL: st.WebhookURL, SwitchesActive: switchesActive(st.WebhookURL),
 		SavedURL: herald.MaskURL(st.WebhookURL), Contact: c.PrimaryContact, Events: settingsRows(st)}
+	if d.Signing, err = s.signingData(r, v.account.ID); err != nil {
+		return notificationsData{}, err
+	}
 	for _, u := range unsubs {
 		row := unsubscribedRow{Email: u.Email, Event: string(u.EventKey), At: u.UnsubscribedAt}
 		if ev := catalog.ByKey(u.EventKey); ev != nil {

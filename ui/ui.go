@@ -29,7 +29,9 @@ var staticFS embed.FS
 type Config struct {
 	Store  *store.Store
 	Tester *dispatch.Tester
-	Guard  herald.HostChecker
+	// Signing changes signing keys; nil: one with the default overlap.
+	Signing *dispatch.Signing
+	Guard   herald.HostChecker
 	// PublicURL is where Herald is reached; https makes cookies Secure and
 	// prefixes portal links.
 	PublicURL string
@@ -55,6 +57,7 @@ const (
 type server struct {
 	cfg        Config
 	store      *store.Store
+	signing    *dispatch.Signing
 	log        *slog.Logger
 	now        func() time.Time
 	secure     bool
@@ -75,6 +78,7 @@ func newServer(cfg Config) *server {
 	s := &server{
 		cfg:        cfg,
 		store:      cfg.Store,
+		signing:    cfg.Signing,
 		log:        cfg.Logger,
 		now:        cfg.Now,
 		secure:     strings.HasPrefix(strings.ToLower(cfg.PublicURL), "https://"),
@@ -88,6 +92,9 @@ func newServer(cfg Config) *server {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.signing == nil {
+		s.signing = &dispatch.Signing{Store: cfg.Store, Overlap: dispatch.DefaultSigningOverlap}
 	}
 	fa := strings.TrimSpace(cfg.FrameAncestors)
 	if fa == "" {
@@ -120,6 +127,9 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("POST /accounts/{id}/notifications/test", s.account(true, s.sendTest))
 	mux.HandleFunc("GET /accounts/{id}/notifications/preview/{event}", s.account(false, s.previewPage))
 	mux.HandleFunc("GET /accounts/{id}/notifications/preview/{event}/{copy}", s.account(false, s.previewHTML))
+	mux.HandleFunc("POST /accounts/{id}/signing", s.account(true, s.saveSigning))
+	mux.HandleFunc("POST /accounts/{id}/signing/rotate", s.account(true, s.rotateSigning))
+	mux.HandleFunc("POST /accounts/{id}/signing/secret", s.account(true, s.revealSecret))
 	mux.HandleFunc("GET /accounts/{id}/deliveries", s.account(false, s.deliveriesPage))
 	mux.HandleFunc("GET /accounts/{id}/deliveries/{delivery_id}", s.account(false, s.deliveryPage))
 	mux.HandleFunc("POST /accounts/{id}/deliveries/{delivery_id}/redeliver", s.account(true, s.redeliver))

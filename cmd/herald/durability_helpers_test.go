@@ -23,7 +23,7 @@ import (
 	"testing"
 	"time"
 
-	"herald/seal"
+	"herald/store/storetest"
 )
 
 // Durability tests run real herald processes, kill them with SIGKILL and
@@ -52,9 +52,6 @@ func requireLeaseKnob(t *testing.T) {
 	}
 }
 
-// processSecretKey is the master key of every herald these tests start.
-var processSecretKey = seal.EncodeKey(seal.NewKey())
-
 // durableVars is the environment of every herald in these tests.
 func durableVars(databaseURL string) map[string]string {
 	return map[string]string{
@@ -64,7 +61,7 @@ func durableVars(databaseURL string) map[string]string {
 		"HERALD_WEBHOOK_TIMEOUT":       "1s",
 		"HERALD_LEASE":                 testLease.String(),
 		// Processes sharing one PostgreSQL share its master key.
-		"HERALD_SECRET_KEY": processSecretKey,
+		"HERALD_SECRET_KEY": storetest.SecretKey(),
 	}
 }
 

@@ -53,8 +53,16 @@ func (s *syncBuffer) waitFor(t *testing.T, want string, within time.Duration) {
 }
 
 // envFunc is a fake getenv over vars; nothing reads the real environment.
+// On PostgreSQL, where no key file sits beside the database, it gives the
+// master key the test binary's stores use, unless vars choose one.
 func envFunc(vars map[string]string) func(string) string {
-	return func(k string) string { return vars[k] }
+	return func(k string) string {
+		if k == "HERALD_SECRET_KEY" && vars[k] == "" && vars["HERALD_SECRET_KEY_FILE"] == "" &&
+			strings.HasPrefix(vars["HERALD_DATABASE_URL"], "postgres") {
+			return storetest.SecretKey()
+		}
+		return vars[k]
+	}
 }
 
 // eachEngine runs fn in a parallel subtest per storage engine; PostgreSQL

@@ -27,11 +27,23 @@ type keySource struct {
 }
 
 // save writes a generated key to its file (mode 0600) and logs where.
-func (k keySource) save(logger *slog.Logger) error {
+// When another process starting at the same moment wrote the file first,
+// its key is taken instead.
+func (k *keySource) save(logger *slog.Logger) error {
 	if !k.generated {
 		return nil
 	}
-	if err := writeKeyFile(k.path, k.key); err != nil {
+	if err := writeKeyFile(k.path, k.key); errors.Is(err, fs.ErrExist) {
+		raw, err := os.ReadFile(k.path)
+		if err != nil {
+			return fmt.Errorf("master key file: %w", err)
+		}
+		if k.key, err = seal.ParseKey(string(raw)); err != nil {
+			return fmt.Errorf("master key file %s: %w", k.path, err)
+		}
+		k.generated = false
+		return nil
+	} else if err != nil {
 		return fmt.Errorf("generating the master key file: %w", err)
 	}
 	abs, _ := filepath.Abs(k.path)

@@ -84,21 +84,23 @@ func openDatabase(ctx context.Context, cfg Config, logger *slog.Logger) (*store.
 	if err != nil {
 		return nil, err
 	}
+	if key.generated {
+		// A new key is written only once the database answers, so a
+		// failed start leaves no key file behind.
+		st, err := store.Open(ctx, cfg.DatabaseURL, store.Options{})
+		if err != nil {
+			return nil, err
+		}
+		st.Close()
+		if err := key.save(logger); err != nil {
+			return nil, err
+		}
+	}
 	box, err := seal.NewBox(key.key)
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.Open(ctx, cfg.DatabaseURL, store.Options{Secrets: box})
-	if err != nil {
-		return nil, err
-	}
-	// A generated key is written once the database answers, so a failed
-	// start leaves no key file behind; and before anything is sealed.
-	if err := key.save(logger); err != nil {
-		st.Close()
-		return nil, err
-	}
-	return st, nil
+	return store.Open(ctx, cfg.DatabaseURL, store.Options{Secrets: box})
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, ready chan<- string) int {
@@ -169,7 +171,7 @@ func serveConfig(ctx context.Context, cfg Config, stdout io.Writer, logger *slog
 		Logger:              logger,
 		PublicURL:           cfg.PublicURL,
 		Pages: ui.New(ui.Config{
-			Store: st, Tester: tester, Guard: guard, PublicURL: cfg.PublicURL, FrameAncestors: cfg.FrameAncestors,
+			Store: st, Tester: tester, Signing: signing, Guard: guard, PublicURL: cfg.PublicURL, FrameAncestors: cfg.FrameAncestors,
 			OutboxEnabled: cfg.SMTPURL == "", Renderer: renderer, Builder: builder, Logger: logger,
 		}),
 	})

@@ -70,17 +70,25 @@ func Open(t testing.TB, databaseURL string) *store.Store {
 // stores on one database (two "processes") read each other's secrets.
 var testKey = seal.NewKey()
 
-// Secrets is the master key box for databaseURL: the key file Herald
-// generated beside a SQLite database when there is one (a database a
-// herald command made), else the test binary's own key.
+// SecretKey is the test binary's master key, base64, for herald commands
+// run on a PostgreSQL database the tests also open (HERALD_SECRET_KEY).
+func SecretKey() string { return seal.EncodeKey(testKey) }
+
+// Secrets is the master key box for databaseURL: the key file beside a
+// SQLite database, as Herald finds it, written with the test binary's own
+// key when missing (so herald commands run on it later agree); the test
+// binary's key on PostgreSQL.
 func Secrets(t testing.TB, databaseURL string) *seal.Box {
 	t.Helper()
 	key := testKey
 	if path, ok := strings.CutPrefix(databaseURL, "sqlite:"); ok {
-		if raw, err := os.ReadFile(path + ".key"); err == nil {
-			if key, err = seal.ParseKey(string(raw)); err != nil {
-				t.Fatalf("key file beside %s: %v", path, err)
-			}
+		raw, err := os.ReadFile(path + ".key")
+		if err != nil {
+			raw = []byte(seal.EncodeKey(testKey))
+			os.WriteFile(path+".key", raw, 0o600)
+		}
+		if key, err = seal.ParseKey(string(raw)); err != nil {
+			t.Fatalf("key file beside %s: %v", path, err)
 		}
 	}
 	box, err := seal.NewBox(key)

@@ -58,4 +58,14 @@
       });
     });
   }
+  // Copy buttons of the Signing section (hidden without script: the
+  // readonly fields can be selected and copied by hand).
+  document.querySelectorAll('button[data-copy]').forEach(function (btn) {
+    var field = document.getElementById(btn.getAttribute('data-copy'));
+    if (!field || !navigator.clipboard) return;
+    btn.hidden = false;
+    btn.addEventListener('click', function () {
+      navigator.clipboard.writeText(field.value).then(function () { btn.textContent = 'Copied'; });
+    });
+  });
 })();
