@@ -25,6 +25,7 @@ var sealedColumns = []struct{ table, key, column, where string }{
 	{"accounts", "id", "webhook_url", "webhook_url <> ''"},
 	{"deliveries", "id", "target", "channel = 'webhook'"},
 	{"signing_keys", "id", "secret", "1 = 1"},
+	{"unsubscribe_secret", "id", "secret", "1 = 1"},
 }
 
 // probeText is what master_keys.probe opens to under the right key.

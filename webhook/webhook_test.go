@@ -25,7 +25,7 @@ import (
 const secretQuery = "?token=s3cret&b=%20x"
 
 // newSender returns a Sender that may reach loopback test servers.
-func newSender(t *testing.T, timeout time.Duration) *Sender {
+func newSender(t testing.TB, timeout time.Duration) *Sender {
 	t.Helper()
 	s := New(Options{Timeout: timeout, Guard: &netguard.Guard{AllowPrivate: true}, UserAgent: "Herald/test"})
 	t.Cleanup(s.Close)
@@ -34,7 +34,7 @@ func newSender(t *testing.T, timeout time.Duration) *Sender {
 
 // newServer starts an httptest server whose own logging is discarded, since
 // several tests provoke errors it would otherwise print.
-func newServer(t *testing.T, h http.Handler) *httptest.Server {
+func newServer(t testing.TB, h http.Handler) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(h)
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
