@@ -84,7 +84,7 @@ func (s *Store) PutSettings(ctx context.Context, accountID int64, st herald.Sett
 	if err != nil {
 		return err
 	}
-	return s.updateAccount(ctx, accountID, `webhook_url = $1, event_settings = $2`, s.box.Seal(st.WebhookURL), string(events))
+	return s.updateAccount(ctx, accountID, `webhook_url = $1, event_settings = $2`, s.seal(st.WebhookURL), string(events))
 }
 
 // Settings returns the account's notification settings, all five events
@@ -104,7 +104,7 @@ func (s *Store) Settings(ctx context.Context, accountID int64) (herald.Settings,
 // settings reads the stored columns; webhookURL is sealed.
 func (s *Store) settings(webhookURL, events string) (herald.Settings, error) {
 	st := herald.DefaultSettings()
-	u, err := s.box.Open(webhookURL)
+	u, err := s.open(webhookURL)
 	if err != nil {
 		return st, fmt.Errorf("store: settings: webhook URL: %w", err)
 	}

@@ -31,7 +31,7 @@ func (s *Store) scanDelivery(row interface{ Scan(...any) error }, extra ...any) 
 		return d, fmt.Errorf("store: delivery: %w", err)
 	}
 	if d.Channel == herald.ChannelWebhook {
-		u, err := s.box.Open(d.Target)
+		u, err := s.open(d.Target)
 		if err != nil {
 			return d, fmt.Errorf("store: delivery %s: target: %w", d.ID, err)
 		}

@@ -310,7 +310,7 @@ func (s *Store) Redeliver(ctx context.Context, id, target string, now time.Time)
 		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'pending',
 			target = CASE WHEN channel = 'webhook' THEN $1 ELSE $5 END, host = $2, next_attempt_at = $3,
 			completed_at = NULL, lease_owner = '', lease_until = 0 WHERE id = $4 AND status <> 'pending'`,
-			s.box.Seal(target), hostOf(herald.ChannelWebhook, target), millis(now), id, target)
+			s.seal(target), hostOf(herald.ChannelWebhook, target), millis(now), id, target)
 		if err != nil {
 			return err
 		}

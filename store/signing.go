@@ -45,7 +45,7 @@ func (s *Store) signingKeysOf(ctx context.Context, db interface {
 		if err := rows.Scan(&k.ID, &k.AccountID, &k.Scheme, &secret, &public, &created, &expires); err != nil {
 			return nil, wrap("signing keys", err)
 		}
-		raw, err := s.box.Open(secret)
+		raw, err := s.open(secret)
 		if err == nil {
 			k.Secret, err = base64.StdEncoding.DecodeString(raw)
 		}
@@ -96,7 +96,7 @@ func (s *Store) ChangeSigning(ctx context.Context, accountID int64, next *herald
 			public = base64.StdEncoding.EncodeToString(next.PublicKey)
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO signing_keys (id, account_id, scheme, secret, public_key, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-			next.ID, accountID, string(next.Scheme), s.box.Seal(base64.StdEncoding.EncodeToString(next.Secret)), public, millis(next.CreatedAt))
+			next.ID, accountID, string(next.Scheme), s.seal(base64.StdEncoding.EncodeToString(next.Secret)), public, millis(next.CreatedAt))
 		return err
 	})
 	if err == herald.ErrNotFound {

@@ -65,10 +65,10 @@ type Options struct {
 	// BusyTimeout is how long a SQLite write waits for a lock another
 	// process holds before it fails as unavailable; 0 means 10s.
 	BusyTimeout time.Duration
-	// Secrets seals webhook URLs and signing keys at rest. nil means a
-	// random key of this Store's own, which suits tests of a fresh
-	// database only: nothing else can read what it sealed, and Migrate
-	// refuses a database sealed under another key.
+	// Secrets seals webhook URLs and signing keys at rest, and Migrate
+	// checks the database was sealed under it. nil (tools, tests) writes
+	// them unsealed and checks nothing; the next start with a key seals
+	// them, and values sealed before cannot be read without it.
 	Secrets *seal.Box
 }
 
@@ -76,9 +76,6 @@ type Options struct {
 // "postgresql://..."). It does not migrate; call Migrate.
 func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error) {
 	s := &Store{now: opts.Now, url: databaseURL, box: opts.Secrets}
-	if s.box == nil {
-		s.box, _ = seal.NewBox(seal.NewKey())
-	}
 	s.life, s.stop = context.WithCancel(context.Background())
 	if s.now == nil {
 		s.now = time.Now

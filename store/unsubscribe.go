@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"herald"
-	"herald/seal"
 )
 
 // Unsubscription is what an unsubscribe token stands for: one address,
@@ -91,7 +90,7 @@ func (s *Store) unsubscribeSecret(ctx context.Context) ([]byte, error) {
 	var stored string
 	err := s.Transact(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO unsubscribe_secret (id, secret, created_at) VALUES (1, $1, $2)
-			ON CONFLICT (id) DO NOTHING`, s.box.Seal(hex.EncodeToString(b[:])), millis(s.now())); err != nil {
+			ON CONFLICT (id) DO NOTHING`, s.seal(hex.EncodeToString(b[:])), millis(s.now())); err != nil {
 			return err
 		}
 		return tx.QueryRowContext(ctx, `SELECT secret FROM unsubscribe_secret WHERE id = 1`).Scan(&stored)
@@ -99,12 +98,9 @@ func (s *Store) unsubscribeSecret(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, wrap("unsubscribe secret", err)
 	}
-	// Sealed like every secret at rest (secrets.go); a value written
-	// before sealing is read as it is and sealed at the next rotation.
-	if _, sealed := seal.SealedKeyID(stored); sealed {
-		if stored, err = s.box.Open(stored); err != nil {
-			return nil, fmt.Errorf("store: unsubscribe secret: %w", err)
-		}
+	// Sealed like every secret at rest (secrets.go).
+	if stored, err = s.open(stored); err != nil {
+		return nil, fmt.Errorf("store: unsubscribe secret: %w", err)
 	}
 	secret, err := hex.DecodeString(stored)
 	if err != nil || len(secret) < 16 {
