@@ -36,9 +36,12 @@ type Config struct {
 	// as dispatch.ParseSchedule reads them (a string keeps Config
 	// comparable).
 	EmailRetrySchedule string
-	FrameAncestors     string
-	LogLevel           string
-	LogFormat          string
+	// DatabaseWait is how long serve waits for an unreachable database
+	// at start before it gives up; 0 gives up at once.
+	DatabaseWait   time.Duration
+	FrameAncestors string
+	LogLevel       string
+	LogFormat      string
 	// SecretKey (base64) or SecretKeyFile is the master key that seals
 	// webhook URLs and signing keys at rest; neither set: a key file
 	// generated beside the SQLite database (secrets.go).
@@ -68,6 +71,7 @@ var settings = []setting{
 	{"shutdown-timeout", "HERALD_SHUTDOWN_TIMEOUT", "15s", "how long shutdown waits for in-flight requests"},
 	{"lease", "HERALD_LEASE", "", "how long a worker owns a claimed delivery; after a crash, others take it over after this (default 2 × webhook timeout + 30s)"},
 	{"retention", "HERALD_RETENTION", "720h", "how long completed deliveries, their attempts and events are kept"},
+	{"database-wait", "HERALD_DATABASE_WAIT", "0s", "how long serve waits at start for a database it cannot reach (not yet up, restarting), trying again, before it exits; 0s exits at once"},
 	{"email-retry-schedule", "HERALD_EMAIL_RETRY_SCHEDULE", dispatch.DefaultEmailRetrySchedule.String(), "delays before each retry of an email after a transient SMTP failure (4xx, connection error, timeout), comma-separated Go durations, each with up to +20% jitter; permanent (5xx) failures are not retried"},
 	{"frame-ancestors", "HERALD_FRAME_ANCESTORS", "'none'", "who may frame the pages: the Content-Security-Policy frame-ancestors value, e.g. https://platform.example.com"},
 	{"log-level", "HERALD_LOG_LEVEL", "info", "debug, info, warn or error"},
@@ -132,6 +136,11 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	}
 	if c.Lease > 0 && c.Lease <= c.WebhookTimeout {
 		errs = append(errs, fmt.Errorf("-lease: must be longer than -webhook-timeout (%s), or a send could outlive it", c.WebhookTimeout))
+	}
+	if d, err := time.ParseDuration(get("database-wait")); err != nil || d < 0 {
+		errs = append(errs, fmt.Errorf("-database-wait: want a Go duration like 0s or 2m, got %q", get("database-wait")))
+	} else {
+		c.DatabaseWait = d
 	}
 	if sched, err := dispatch.ParseSchedule(get("email-retry-schedule")); err != nil {
 		errs = append(errs, fmt.Errorf("-email-retry-schedule: %w", err))

@@ -260,3 +260,23 @@ func (in *steadyIngest) stop() ingestResult {
 	slices.Sort(res.accepted)
 	return res
 }
+
+// TestServeWaitsForItsDatabase starts herald serve while its PostgreSQL is
+// down, with HERALD_DATABASE_WAIT set: it waits, saying so, instead of
+// exiting, and serves once the database is up.
+func TestServeWaitsForItsDatabase(t *testing.T) {
+	pg := startPostgres(t)
+	pg.ctl(t, "stop", "-m", "fast")
+	p := launchServe(t, map[string]string{"HERALD_DATABASE_URL": pg.url(), "HERALD_PLATFORM_TOKEN": processToken, "HERALD_DATABASE_WAIT": "2m"})
+	p.stderr.waitFor(t, "database unreachable; waiting for it", startDeadline)
+	pg.start(t)
+	p.waitReady(t)
+	resp, err := p.client.Get(p.base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("/readyz answers %d once the database is up, want 200", resp.StatusCode)
+	}
+}

@@ -116,8 +116,31 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	return 0
 }
 
+// waitForStore opens and migrates the database like openStore, but while
+// the database cannot be reached (not yet started, restarting) it tries
+// again, saying so, for up to cfg.DatabaseWait: a host that boots
+// PostgreSQL and herald together then needs no supervisor restarting herald
+// in a loop.
+func waitForStore(ctx context.Context, cfg Config, logger *slog.Logger) (*store.Store, error) {
+	backoff := 250 * time.Millisecond
+	deadline := time.Now().Add(cfg.DatabaseWait)
+	for {
+		st, err := openStore(ctx, cfg, logger)
+		if err == nil || !store.Unavailable(err) || ctx.Err() != nil || time.Now().Add(backoff).After(deadline) {
+			return st, err
+		}
+		logger.Warn("database unreachable; waiting for it", "err", err, "retry_in", backoff.String())
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
 func serveConfig(ctx context.Context, cfg Config, stdout io.Writer, logger *slog.Logger, ready chan<- string) error {
-	st, err := openStore(ctx, cfg, logger)
+	st, err := waitForStore(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
