@@ -74,3 +74,23 @@ func BenchmarkSendSigned(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSign is signing alone, the part of BenchmarkSendSigned that
+// differs between its cases.
+func BenchmarkSign(b *testing.B) {
+	body, err := os.ReadFile(filepath.Join("..", "catalog", "testdata", "run_failed.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now()
+	for _, scheme := range []herald.SigningScheme{herald.SigningHMAC, herald.SigningEd25519} {
+		b.Run(string(scheme), func(b *testing.B) {
+			var cache SignerCache
+			keys := []herald.SigningKey{herald.NewSigningKey(1, scheme, now)}
+			b.ReportAllocs()
+			for b.Loop() {
+				cache.Signer(keys).Sign("dlv_bench", 1764500000, body)
+			}
+		})
+	}
+}
