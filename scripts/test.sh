@@ -151,6 +151,18 @@ fi
 export HERALD_TEST_AXE="$axe_dir/node_modules/axe-core/axe.min.js"
 log "axe-core: $HERALD_TEST_AXE"
 
+# The signing tests (web/signing_node_test.go) also verify with the npm
+# Standard Webhooks package, as a Node receiver would.
+sw_version=1.1.1
+sw_dir="${XDG_CACHE_HOME:-$HOME/.cache}/herald-test/standardwebhooks-$sw_version"
+if [ ! -f "$sw_dir/node_modules/standardwebhooks/package.json" ]; then
+	log "installing standardwebhooks $sw_version (webhook signature tests)"
+	mkdir -p "$sw_dir"
+	npm install --silent --no-audit --no-fund --prefix "$sw_dir" "standardwebhooks@$sw_version" >/dev/null
+fi
+export HERALD_TEST_STANDARDWEBHOOKS="$sw_dir"
+log "standardwebhooks (npm): $HERALD_TEST_STANDARDWEBHOOKS"
+
 log "go test -race"
 if [ $# -eq 0 ]; then set -- ./...; fi
 go test -race -count=1 -timeout 12m "$@"
