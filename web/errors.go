@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"herald"
 	"herald/store"
@@ -48,7 +49,12 @@ func (s *Server) adapt(h handlerFunc) http.Handler {
 		}
 		e, ok := errors.AsType[*herald.Error](err)
 		if !ok && store.Unavailable(err) {
-			s.logger.WarnContext(r.Context(), "database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+			// Once a second at most: in an outage every request fails
+			// the same way, and the access log counts them.
+			if now := time.Now().UnixNano(); now-s.unavailableLogged.Load() >= int64(time.Second) {
+				s.unavailableLogged.Store(now)
+				s.logger.WarnContext(r.Context(), "database unavailable; answering 503", "method", r.Method, "path", r.URL.Path, "err", err)
+			}
 			e, ok = store.ErrUnavailable, true
 		}
 		if !ok {

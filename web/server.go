@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"herald"
@@ -62,7 +63,10 @@ type Server struct {
 	logger         *slog.Logger
 	now            func() time.Time
 	eventTypes     []byte // the catalog's answer, fixed for the process
-	handler        http.Handler
+	// unavailableLogged is when (Unix ns) a database outage was last
+	// logged with its cause.
+	unavailableLogged atomic.Int64
+	handler           http.Handler
 }
 
 // New returns a Server for cfg.
