@@ -80,6 +80,17 @@ func TestBrowserSigning(t *testing.T) {
 	}
 	p.do(chromedp.ScrollIntoView(chromedp.CSS("#signing")))
 	p.screenshot("signing.png")
+	// The section with keys, a public key and the guide open passes the
+	// same accessibility audit as every page, and fits a phone.
+	p.do(chromedp.Click(chromedp.CSS("#signing summary")))
+	if v := p.axeViolations(axeSource(t)); len(v) > 0 {
+		t.Errorf("accessibility violations with signing on:\n%s", strings.Join(v, "\n"))
+	}
+	p.do(chromedp.EmulateViewport(375, 800))
+	if over, worst := p.overflow(); over > 0 {
+		t.Errorf("at 375 px the page is %d px too wide: %s", over, worst)
+	}
+	p.do(chromedp.EmulateViewport(1280, 900))
 
 	// Back to HMAC for the viewer's part: a viewer sees signing on, never
 	// the secret, and every change is refused.
