@@ -66,6 +66,19 @@ var a11yPages = []a11yPage{
 	{name: "notifications after a test send", as: "admin@acme.test", path: fixed("/accounts/1/notifications"), then: func(p *page) {
 		p.do(chromedp.Click(chromedp.CSS("#test-run_failed")), chromedp.WaitVisible(chromedp.CSS("#result-run_failed .result")))
 	}},
+	{name: "signing on, the secret shown", as: "admin@acme.test", path: fixed("/accounts/1/notifications"), then: func(p *page) {
+		p.do(chromedp.SetValue(chromedp.CSS("#signing-scheme"), "hmac-sha256"), chromedp.Click(chromedp.CSS("#signing-save")),
+			chromedp.WaitVisible(chromedp.CSS("#signing-secret")))
+	}},
+	{name: "signing rotated, two keys", as: "admin@acme.test", path: fixed("/accounts/1/notifications"), then: func(p *page) {
+		p.do(chromedp.SetValue(chromedp.CSS("#signing-overlap"), "3600"), chromedp.Click(chromedp.CSS("#signing-rotate")),
+			chromedp.WaitVisible(chromedp.CSS(".flash")))
+	}},
+	{name: "signing ed25519, the public key and how to verify", as: "admin@acme.test", path: fixed("/accounts/1/notifications"), then: func(p *page) {
+		p.do(chromedp.SetValue(chromedp.CSS("#signing-scheme"), "ed25519"), chromedp.Click(chromedp.CSS("#signing-save")),
+			chromedp.WaitVisible(chromedp.CSS("#public-key")))
+		evalJS[bool](p, `(() => { document.querySelectorAll('details').forEach(d => d.open = true); return true })()`)
+	}},
 	{name: "deliveries", as: "admin@acme.test", path: fixed("/accounts/1/deliveries")},
 	{name: "webhook delivery", as: "admin@acme.test", path: func(f *a11yFix) string { return "/accounts/1/deliveries/" + f.webhookDelivery }},
 	{name: "email delivery", as: "admin@acme.test", path: func(f *a11yFix) string { return "/accounts/1/deliveries/" + f.emailDelivery }},
