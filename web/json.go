@@ -18,6 +18,15 @@ const MaxBodyBytes = 1 << 20
 // (413), valid JSON (400), nothing after the value (400), an object at the
 // top (400). Numbers stay json.Number so integers are checked exactly.
 func decodeObject(w http.ResponseWriter, r *http.Request) (map[string]any, error) {
+	body, err := readBody(w, r)
+	if err != nil {
+		return nil, err
+	}
+	return parseObject(body)
+}
+
+// readBody reads a request body of at most MaxBodyBytes (413 beyond).
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if r.ContentLength > MaxBodyBytes {
 		return nil, tooLarge()
 	}
@@ -28,7 +37,7 @@ func decodeObject(w http.ResponseWriter, r *http.Request) (map[string]any, error
 	if err != nil {
 		return nil, herald.Errorf(herald.CodeMalformed, "could not read the request body: %v", err)
 	}
-	return parseObject(body)
+	return body, nil
 }
 
 func tooLarge() error {

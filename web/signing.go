@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"math"
 	"net/http"
 	"slices"
@@ -93,16 +92,14 @@ func (s *Server) putSigning(w http.ResponseWriter, r *http.Request) error {
 // rotateSigning makes a new current key: {"overlap_seconds": N}, the body
 // optional.
 func (s *Server) rotateSigning(w http.ResponseWriter, r *http.Request) error {
+	body, err := readBody(w, r)
+	if err != nil {
+		return err
+	}
 	doc := map[string]any{}
-	if r.ContentLength != 0 {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-		if err != nil {
-			return tooLarge()
-		}
-		if len(bytes.TrimSpace(body)) > 0 {
-			if doc, err = parseObject(body); err != nil {
-				return err
-			}
+	if len(bytes.TrimSpace(body)) > 0 {
+		if doc, err = parseObject(body); err != nil {
+			return err
 		}
 	}
 	var bad herald.Fields
