@@ -66,10 +66,15 @@ type WorkerConfig struct {
 	EmailRetry  Schedule
 	// Poll is how often an idle worker looks for retries and expired
 	// leases, which nobody announces (default 1s).
-	Poll     time.Duration
-	Logger   *slog.Logger
-	Observer Observer
-	Now      func() time.Time
+	Poll time.Duration
+	// Heartbeat is how often the worker records that it is alive
+	// (default 500ms); a worker silent for DeadAfter (default 3s) is
+	// presumed dead, and the others release its leases at once rather
+	// than wait for them to run out. See heartbeat.go.
+	Heartbeat, DeadAfter time.Duration
+	Logger               *slog.Logger
+	Observer             Observer
+	Now                  func() time.Time
 }
 
 // Worker claims due deliveries from the store, sends them, and records
@@ -80,6 +85,7 @@ type Worker struct {
 	signers webhook.SignerCache
 	out     chan finished   // outcomes to record
 	sent    chan sendResult // each send that returned
+	beat    beats
 }
 
 type sendResult struct {
@@ -104,6 +110,8 @@ func NewWorker(cfg WorkerConfig) *Worker {
 		cfg.EmailRetry = DefaultEmailRetrySchedule
 	}
 	cfg.Poll = cmp.Or(cfg.Poll, time.Second)
+	cfg.Heartbeat = cmp.Or(cfg.Heartbeat, 500*time.Millisecond)
+	cfg.DeadAfter = cmp.Or(cfg.DeadAfter, 3*time.Second)
 	cfg.Logger = cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -135,6 +143,8 @@ func (w *Worker) Run(ctx context.Context) error {
 	done := make(chan struct{})
 	recorded := make(chan int, 2*w.cfg.Concurrency)
 	go w.record(done, recorded)
+	stopBeating := w.startHeartbeats(ctx)
+	defer stopBeating()
 
 	q := &slots{w: w, perHost: map[string]int{}, waiting: map[string][]store.Job{}, fast: map[string]bool{}}
 	unrecorded := 0
@@ -147,7 +157,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	dbDown := false         // the last claim found the database unreachable
 	for {
 		held := q.sending + q.queued
-		if stopping != nil && claimNow && held < w.cfg.Concurrency && unrecorded < 2*w.cfg.Concurrency {
+		if stopping != nil && claimNow && held < w.cfg.Concurrency && unrecorded < 2*w.cfg.Concurrency && w.alive(w.cfg.Now()) {
 			jobs, err := w.claim(ctx, q, w.cfg.Concurrency-held, &lastDeep)
 			if ctx.Err() == nil {
 				dbDown = w.logClaim(err, dbDown)

@@ -20,15 +20,16 @@ type OutboxMessage struct {
 }
 
 func (s *Store) insertOutbox(ctx context.Context, tx *sql.Tx, m *OutboxMessage) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO outbox (id, delivery_id, account_id, recipient, subject, message, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, m.ID, m.DeliveryID, m.AccountID, m.Recipient, m.Subject, textSafe(m.Message), millis(m.CreatedAt))
+	// The message is stored compressed (compress.go); message stays ''.
+	_, err := tx.ExecContext(ctx, `INSERT INTO outbox (id, delivery_id, account_id, recipient, subject, message, message_z, created_at)
+		VALUES ($1, $2, $3, $4, $5, '', $6, $7)`, m.ID, m.DeliveryID, m.AccountID, m.Recipient, m.Subject, compressMessage(m.Message), millis(m.CreatedAt))
 	return err
 }
 
 // Outbox lists an account's outbox messages, newest first, without their
 // bodies; after is the previous page's last id.
 func (s *Store) Outbox(ctx context.Context, accountID int64, after string, limit int) ([]OutboxMessage, error) {
-	q := `SELECT id, delivery_id, account_id, recipient, subject, '', created_at FROM outbox WHERE account_id = $1`
+	q := `SELECT id, delivery_id, account_id, recipient, subject, '', NULL, created_at FROM outbox WHERE account_id = $1`
 	args := []any{accountID}
 	if after != "" {
 		q += ` AND id < $2`
@@ -52,15 +53,19 @@ func (s *Store) Outbox(ctx context.Context, accountID int64, after string, limit
 
 // OutboxMessage returns one message, body included.
 func (s *Store) OutboxMessage(ctx context.Context, id string) (OutboxMessage, error) {
-	return scanOutbox(s.r.QueryRowContext(ctx, `SELECT id, delivery_id, account_id, recipient, subject, message, created_at FROM outbox WHERE id = $1`, id))
+	return scanOutbox(s.r.QueryRowContext(ctx, `SELECT id, delivery_id, account_id, recipient, subject, message, message_z, created_at FROM outbox WHERE id = $1`, id))
 }
 
 func scanOutbox(row interface{ Scan(...any) error }) (OutboxMessage, error) {
 	var m OutboxMessage
 	var created int64
-	err := row.Scan(&m.ID, &m.DeliveryID, &m.AccountID, &m.Recipient, &m.Subject, &m.Message, &created)
+	var z []byte
+	err := row.Scan(&m.ID, &m.DeliveryID, &m.AccountID, &m.Recipient, &m.Subject, &m.Message, &z, &created)
 	if err == sql.ErrNoRows {
 		return m, notFound()
+	}
+	if err == nil && len(z) > 0 {
+		m.Message, err = decompressMessage(z)
 	}
 	m.CreatedAt = fromMillis(created)
 	return m, wrap("outbox", err)

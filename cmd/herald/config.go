@@ -31,6 +31,7 @@ type Config struct {
 	PublicURL           string
 	ShutdownTimeout     time.Duration
 	Lease               time.Duration // 0: the worker's default
+	HeartbeatTimeout    time.Duration
 	Retention           time.Duration
 	// EmailRetrySchedule is the delays of transient SMTP failures' retries,
 	// as dispatch.ParseSchedule reads them (a string keeps Config
@@ -70,6 +71,7 @@ var settings = []setting{
 	{"public-url", "HERALD_PUBLIC_URL", "", "how browsers reach Herald (default http:// + the listen address)"},
 	{"shutdown-timeout", "HERALD_SHUTDOWN_TIMEOUT", "15s", "how long shutdown waits for in-flight requests"},
 	{"lease", "HERALD_LEASE", "", "how long a worker owns a claimed delivery; after a crash, others take it over after this (default 2 × webhook timeout + 30s)"},
+	{"heartbeat-timeout", "HERALD_HEARTBEAT_TIMEOUT", "3s", "a worker whose heartbeat (every 500ms) is silent this long is presumed dead, and the others take its deliveries over without waiting for its leases"},
 	{"retention", "HERALD_RETENTION", "720h", "how long completed deliveries, their attempts and events are kept"},
 	{"database-wait", "HERALD_DATABASE_WAIT", "0s", "how long serve waits at start for a database it cannot reach (not yet up, restarting), trying again, before it exits; 0s exits at once"},
 	{"email-retry-schedule", "HERALD_EMAIL_RETRY_SCHEDULE", dispatch.DefaultEmailRetrySchedule.String(), "delays before each retry of an email after a transient SMTP failure (4xx, connection error, timeout), comma-separated Go durations, each with up to +20% jitter; permanent (5xx) failures are not retried"},
@@ -122,6 +124,10 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 	c.WebhookTimeout = duration("webhook-timeout")
 	c.ShutdownTimeout = duration("shutdown-timeout")
 	c.Retention = duration("retention")
+	c.HeartbeatTimeout = duration("heartbeat-timeout")
+	if c.HeartbeatTimeout > 0 && c.HeartbeatTimeout < 2*time.Second {
+		errs = append(errs, fmt.Errorf("-heartbeat-timeout: want at least 2s (4 heartbeats), got %s", c.HeartbeatTimeout))
+	}
 	// Lease stays 0 when unset: the worker's default follows the timeout.
 	if get("lease") != "" {
 		c.Lease = duration("lease")

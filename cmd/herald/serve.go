@@ -252,7 +252,7 @@ func newWorker(cfg Config, st *store.Store, webhooks *webhook.Sender, renderer *
 		return nil, fmt.Errorf("-email-retry-schedule: %w", err)
 	}
 	wc := dispatch.WorkerConfig{Store: st, Webhooks: webhooks, Renderer: renderer, WebhookTimeout: cfg.WebhookTimeout, Lease: cfg.Lease,
-		EmailRetry: retry, PublicURL: cfg.PublicURL, Observer: m, Logger: logger}
+		DeadAfter: cfg.HeartbeatTimeout, EmailRetry: retry, PublicURL: cfg.PublicURL, Observer: m, Logger: logger}
 	if cfg.SMTPURL != "" {
 		smtp, err := email.NewSMTP(cfg.SMTPURL)
 		if err != nil {
