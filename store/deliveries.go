@@ -65,6 +65,14 @@ type DeliveryFilter struct {
 
 // Deliveries lists an account's deliveries, newest first.
 func (s *Store) Deliveries(ctx context.Context, f DeliveryFilter) ([]herald.Delivery, error) {
+	q, args := deliveriesQuery(f)
+	return s.queryDeliveries(ctx, s.r, q, args...)
+}
+
+// deliveriesQuery is the delivery log's query: newest first by id, read
+// from deliveries_account_id, or deliveries_account_status with a status
+// filter (plans_test.go checks both engines use them).
+func deliveriesQuery(f DeliveryFilter) (string, []any) {
 	where := []string{"d.account_id = $1"}
 	args := []any{f.AccountID}
 	add := func(cond string, v any) {
@@ -83,8 +91,8 @@ func (s *Store) Deliveries(ctx context.Context, f DeliveryFilter) ([]herald.Deli
 	if f.After != "" {
 		add("d.id < $%d", f.After)
 	}
-	return s.queryDeliveries(ctx, s.r, `SELECT `+deliveryColumns+` FROM deliveries d WHERE `+strings.Join(where, " AND ")+
-		fmt.Sprintf(` ORDER BY d.id DESC LIMIT %d`, f.Limit), args...)
+	return `SELECT ` + deliveryColumns + ` FROM deliveries d WHERE ` + strings.Join(where, " AND ") +
+		fmt.Sprintf(` ORDER BY d.id DESC LIMIT %d`, f.Limit), args
 }
 
 func (s *Store) queryDeliveries(ctx context.Context, db *sql.DB, q string, args ...any) ([]herald.Delivery, error) {

@@ -15,10 +15,7 @@ import (
 func (s *Store) Prune(ctx context.Context, cutoff time.Time, limit int) (int, error) {
 	var n int64
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE id IN (
-			SELECT e.id FROM events e WHERE e.created_at < $1 AND NOT EXISTS (
-				SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND (d.status = 'pending' OR d.completed_at >= $1))
-			ORDER BY e.created_at LIMIT $2)`, millis(cutoff), limit)
+		res, err := tx.ExecContext(ctx, pruneEvents, millis(cutoff), limit)
 		if err != nil {
 			return err
 		}
@@ -32,3 +29,10 @@ func (s *Store) Prune(ctx context.Context, cutoff time.Time, limit int) (int, er
 	}
 	return int(n), nil
 }
+
+// pruneEvents deletes a batch of old events ($1 cutoff, $2 limit): it
+// reads events_created from the oldest and deliveries_event per event.
+const pruneEvents = `DELETE FROM events WHERE id IN (
+	SELECT e.id FROM events e WHERE e.created_at < $1 AND NOT EXISTS (
+		SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND (d.status = 'pending' OR d.completed_at >= $1))
+	ORDER BY e.created_at LIMIT $2)`

@@ -85,8 +85,7 @@ func (s *Store) release(ctx context.Context, owner string, now, cutoff time.Time
 				return err
 			}
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET next_attempt_at = $1, lease_owner = '', lease_until = 0
-			WHERE status = 'pending' AND next_attempt_at > $1 AND lease_owner = $2`, millis(now), owner)
+		res, err := tx.ExecContext(ctx, releaseLeases, millis(now), owner)
 		if err != nil {
 			return err
 		}
@@ -109,3 +108,7 @@ func (s *Store) release(ctx context.Context, owner string, now, cutoff time.Time
 	}
 	return int(n), nil
 }
+
+// releaseLeases makes a worker's leased deliveries due ($1 now, $2 owner).
+const releaseLeases = `UPDATE deliveries SET next_attempt_at = $1, lease_owner = '', lease_until = 0
+	WHERE status = 'pending' AND next_attempt_at > $1 AND lease_owner = $2`

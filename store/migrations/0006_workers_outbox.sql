@@ -17,3 +17,7 @@ ALTER TABLE outbox ADD COLUMN message_z BYTEA;
 CREATE INDEX deliveries_account_id ON deliveries (account_id, id);
 -- It replaces this one, which no query reads by.
 DROP INDEX deliveries_account;
+
+-- The delivery log filtered by status (failed, say: rare, so the id index
+-- alone would read the account's whole log to fill a page).
+CREATE INDEX deliveries_account_status ON deliveries (account_id, status, id);

@@ -1,0 +1,58 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+)
+
+// For plans_test.go (package store_test): the queries whose plans matter.
+var DeliveriesQuery = deliveriesQuery
+
+const (
+	ClaimScan     = claimScan
+	ReleaseLeases = releaseLeases
+	PruneEvents   = pruneEvents
+)
+
+// Explain returns the plan of q: EXPLAIN QUERY PLAN's details on SQLite;
+// on PostgreSQL EXPLAIN's text with sequential scans and sorts priced out,
+// so it shows whether an index can serve q (on a test's near-empty tables
+// the planner would rightly prefer to read the table).
+func (s *Store) Explain(ctx context.Context, q string, args ...any) (string, error) {
+	var out []string
+	err := s.Transact(ctx, func(tx *sql.Tx) error {
+		prefix := "EXPLAIN QUERY PLAN "
+		if s.dialect == Postgres {
+			prefix = "EXPLAIN "
+			for _, set := range []string{"SET LOCAL enable_seqscan = off", "SET LOCAL enable_sort = off"} {
+				if _, err := tx.ExecContext(ctx, set); err != nil {
+					return err
+				}
+			}
+		}
+		rows, err := tx.QueryContext(ctx, prefix+q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		cols, err := rows.Columns()
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			var detail string
+			for i := range vals {
+				vals[i] = new(any)
+			}
+			vals[len(vals)-1] = &detail
+			if err := rows.Scan(vals...); err != nil {
+				return err
+			}
+			out = append(out, detail)
+		}
+		return rows.Err()
+	})
+	return strings.Join(out, "\n"), err
+}

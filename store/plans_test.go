@@ -1,0 +1,56 @@
+package store_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"herald"
+	"herald/store"
+	"herald/store/storetest"
+)
+
+// The queries that run as tables grow read the indexes meant for them, on
+// both engines, and the ordered ones need no sort: the delivery log (first
+// page, a status filter, a later page), the claim's scan, the release of
+// a dead worker's leases, and retention's batch.
+func TestQueryPlansUseTheirIndexes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		now := time.Now().UnixMilli()
+		log := func(f store.DeliveryFilter) (string, []any) {
+			f.AccountID, f.Limit = 1, 50
+			return store.DeliveriesQuery(f)
+		}
+		first, firstArgs := log(store.DeliveryFilter{})
+		failed, failedArgs := log(store.DeliveryFilter{Status: herald.StatusFailed, Channel: herald.ChannelEmail})
+		later, laterArgs := log(store.DeliveryFilter{After: "dlv_x"})
+		for _, tc := range []struct {
+			name, q string
+			args    []any
+			index   string
+			ordered bool
+		}{
+			{"delivery log", first, firstArgs, "deliveries_account_id", true},
+			{"delivery log, failed emails", failed, failedArgs, "deliveries_account_status", true},
+			{"delivery log, next page", later, laterArgs, "deliveries_account_id", true},
+			{"claim", store.ClaimScan, []any{now, 100}, "deliveries_due", true},
+			{"release a dead worker's leases", store.ReleaseLeases, []any{now, "w"}, "deliveries_due", false},
+			{"retention", store.PruneEvents, []any{now, 500}, "events_created", false},
+			{"retention's check of an event's deliveries", store.PruneEvents, []any{now, 500}, "deliveries_event", false},
+		} {
+			plan, err := s.Explain(ctx, tc.q, tc.args...)
+			if err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			t.Logf("%s:\n%s", tc.name, plan)
+			if !strings.Contains(plan, tc.index) {
+				t.Errorf("%s: the plan does not read %s:\n%s", tc.name, tc.index, plan)
+			}
+			if tc.ordered && (strings.Contains(plan, "TEMP B-TREE") || strings.Contains(plan, "Sort")) {
+				t.Errorf("%s: the plan sorts:\n%s", tc.name, plan)
+			}
+		}
+	})
+}
