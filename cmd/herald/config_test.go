@@ -27,6 +27,7 @@ func defaultConfig() Config {
 		APIBaseURL:          "https://api.{environment}.pandium.com",
 		PublicURL:           "http://127.0.0.1:8080",
 		ShutdownTimeout:     15 * time.Second,
+		HeartbeatTimeout:    3 * time.Second,
 		Retention:           30 * 24 * time.Hour,
 		EmailRetrySchedule:  "30s,1m0s,2m0s,5m0s,10m0s,15m0s,30m0s,1h0m0s,2h0m0s,4h0m0s,8h0m0s,8h0m0s",
 		FrameAncestors:      "'none'",
@@ -83,6 +84,7 @@ func TestParseConfig(t *testing.T) {
 				"HERALD_LOG_FORMAT":            "json",
 				"HERALD_SECRET_KEY_FILE":       "/etc/herald/key",
 				"HERALD_SIGNING_OVERLAP":       "90m",
+				"HERALD_HEARTBEAT_TIMEOUT":     "7s",
 			},
 			want: func(c *Config) {
 				*c = Config{
@@ -90,7 +92,7 @@ func TestParseConfig(t *testing.T) {
 					PlatformToken: "tok", SMTPURL: "smtps://u:p@mail.example.test:465", EmailFrom: "ops@example.test",
 					WebhookTimeout: 90 * time.Second, AllowPrivateTargets: true,
 					AdminBaseURL: "https://admin.{environment}.example.test", APIBaseURL: "http://api.{environment}.example.test",
-					PublicURL: "https://herald.example.test/base", ShutdownTimeout: 2 * time.Second, Lease: 2 * time.Minute,
+					PublicURL: "https://herald.example.test/base", ShutdownTimeout: 2 * time.Second, Lease: 2 * time.Minute, HeartbeatTimeout: 7 * time.Second,
 					Retention: 7 * 24 * time.Hour, EmailRetrySchedule: "1s,1m0s", DatabaseWait: 90 * time.Second, FrameAncestors: "'none'", LogLevel: "debug", LogFormat: "json",
 					SecretKeyFile: "/etc/herald/key", SigningOverlap: 90 * time.Minute,
 				}
@@ -186,6 +188,7 @@ func TestInvalidConfigExits2NamingTheFlag(t *testing.T) {
 		{name: "zero duration", env: map[string]string{"HERALD_WEBHOOK_TIMEOUT": "0s"}, names: "-webhook-timeout"},
 		{name: "lease not longer than the webhook timeout", env: map[string]string{"HERALD_LEASE": "5s", "HERALD_WEBHOOK_TIMEOUT": "10s"}, names: "-lease"},
 		{name: "negative database wait", env: map[string]string{"HERALD_DATABASE_WAIT": "-1s"}, names: "-database-wait"},
+		{name: "heartbeat timeout too short for its beats", env: map[string]string{"HERALD_HEARTBEAT_TIMEOUT": "1s"}, names: "-heartbeat-timeout"},
 		{name: "bad email retry schedule", env: map[string]string{"HERALD_EMAIL_RETRY_SCHEDULE": "30s,tomorrow"}, names: "-email-retry-schedule"},
 		{name: "bad retention", env: map[string]string{"HERALD_RETENTION": "30d"}, names: "-retention"},
 		{name: "bad shutdown timeout", env: map[string]string{"HERALD_SHUTDOWN_TIMEOUT": "later"}, names: "-shutdown-timeout"},
