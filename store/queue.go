@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"herald"
@@ -77,7 +79,9 @@ func (s *Store) Claim(ctx context.Context, r ClaimRequest) ([]Job, error) {
 	if err != nil {
 		return nil, wrap("claim", err)
 	}
-	lease, err := s.writeStmt(ctx, `UPDATE deliveries SET lease_owner = $1, lease_until = $2, next_attempt_at = $2 WHERE id = $3`)
+	// One statement leases the batch, its ids passed as a JSON array: on
+	// PostgreSQL a statement per row was a round trip per row.
+	lease, err := s.writeStmt(ctx, `UPDATE deliveries SET lease_owner = $1, lease_until = $2, next_attempt_at = $2 WHERE id IN `+s.jsonIDs(3))
 	if err != nil {
 		return nil, wrap("claim", err)
 	}
@@ -91,7 +95,23 @@ func (s *Store) Claim(ctx context.Context, r ClaimRequest) ([]Job, error) {
 		deep = due + ` AND host NOT IN (` + strings.Join(marks, ",") + `) ORDER BY next_attempt_at LIMIT ` + fmt.Sprint(scanLimit) + lock
 	}
 	var claimed []string
+	// If ctx ends first, write returns while the batcher may still run fn
+	// later; fn must then not call r.Room, which reads the caller's state
+	// (the worker's, changing once Claim has returned). abandoned makes
+	// such a late run claim nothing.
+	var mu sync.Mutex
+	abandoned := false
+	defer func() {
+		mu.Lock()
+		abandoned = true
+		mu.Unlock()
+	}()
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if abandoned {
+			return errAbandoned
+		}
 		rows, err := tx.StmtContext(ctx, cheap).QueryContext(ctx, millis(r.Now), scanLimit)
 		if err != nil {
 			return err
@@ -106,21 +126,28 @@ func (s *Store) Claim(ctx context.Context, r ClaimRequest) ([]Job, error) {
 		if err != nil {
 			return err
 		}
-		until := millis(r.Now.Add(r.Lease))
-		st := tx.StmtContext(ctx, lease)
-		for _, id := range ids {
-			if _, err := st.ExecContext(ctx, r.Owner, until, id); err != nil {
+		if len(ids) > 0 {
+			list, err := json.Marshal(ids)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.StmtContext(ctx, lease).ExecContext(ctx, r.Owner, millis(r.Now.Add(r.Lease)), string(list)); err != nil {
 				return err
 			}
 		}
 		claimed = ids
 		return nil
 	})
-	if err != nil || len(claimed) == 0 {
-		return nil, wrap("claim", err)
+	if err != nil {
+		return nil, wrap("claim", err) // claimed is fn's, which may still run
+	}
+	if len(claimed) == 0 {
+		return nil, nil
 	}
 	return s.jobs(ctx, claimed, r.Now)
 }
+
+var errAbandoned = errors.New("store: claim abandoned by its caller")
 
 // dueScan reads due deliveries from the partial index deliveries_due;
 // claimScan is the claim's first, cheap scan (plans_test.go checks both
@@ -151,17 +178,20 @@ func pick(rows *sql.Rows, r ClaimRequest) (ids []string, scanned int, err error)
 }
 
 func (s *Store) jobs(ctx context.Context, ids []string, now time.Time) ([]Job, error) {
-	args := make([]any, len(ids))
-	marks := make([]string, len(ids))
-	for i, id := range ids {
-		args[i] = id
-		marks[i] = fmt.Sprintf("$%d", i+1)
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, wrap("claim", err)
 	}
 	// A reader: each query starts a new snapshot, which holds the claim
-	// just committed, and the writer's one connection stays free.
-	rows, err := s.r.QueryContext(ctx, `SELECT `+deliveryColumns+`, d.host, d.lease_until, e.payload, a.name, a.contact_email, d.digest_id
+	// just committed, and the writer's one connection stays free. The ids
+	// come as one JSON array: one statement, prepared once, for any count.
+	st, err := s.stmts.get(ctx, s.r, `SELECT `+deliveryColumns+`, d.host, d.lease_until, e.payload, a.name, a.contact_email, d.digest_id
 		FROM deliveries d JOIN events e ON e.id = d.event_id JOIN accounts a ON a.id = d.account_id
-		WHERE d.id IN (`+strings.Join(marks, ",")+`) ORDER BY d.next_attempt_at`, args...)
+		WHERE d.id IN `+s.jsonIDs(1)+` ORDER BY d.next_attempt_at`)
+	if err != nil {
+		return nil, wrap("claim", err)
+	}
+	rows, err := st.QueryContext(ctx, string(list))
 	if err != nil {
 		return nil, wrap("claim", err)
 	}
@@ -232,39 +262,63 @@ type Outcome struct {
 // takes its new status and releases its lease. An outcome whose lease was
 // taken over by another worker (it ran past its lease) is still logged as
 // an attempt but does not change the delivery, which the other worker owns.
+// A batch takes a few statements, not two per outcome (on PostgreSQL each
+// statement is a round trip); a digest's outcome goes alone, as it also
+// completes the digest's members when its own update took effect.
 func (s *Store) Complete(ctx context.Context, outcomes []Outcome) error {
-	insert, err := s.writeStmt(ctx, `INSERT INTO delivery_attempts (id, delivery_id, started_at, completed_at, target, request_headers,
-		response_status, response_headers, response_body, error, latency_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`)
+	attempts := make([][]any, 0, len(outcomes))
+	updates := make([][]any, 0, len(outcomes))
+	var digests []Outcome
+	for _, o := range outcomes {
+		if o.Digest {
+			digests = append(digests, o)
+			continue
+		}
+		row, err := attemptRow(o.Attempt)
+		if err != nil {
+			return wrap("complete", err)
+		}
+		attempts = append(attempts, row)
+		updates = append(updates, append([]any{o.DeliveryID, o.Owner}, outcomeValues(o)...))
+	}
+	insert, err := s.prepare(ctx, insertAttempts, len(attempts))
 	if err != nil {
 		return wrap("complete", err)
 	}
-	update, err := s.writeStmt(ctx, `UPDATE deliveries SET status = $1, attempts = attempts + 1, response_status = $2, error = $3,
+	update, err := s.prepare(ctx, completeDeliveries, len(updates))
+	if err != nil {
+		return wrap("complete", err)
+	}
+	insertOne, err := s.writeStmt(ctx, insertAttempts.prefix+`($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`)
+	if err != nil {
+		return wrap("complete", err)
+	}
+	updateOne, err := s.writeStmt(ctx, `UPDATE deliveries SET status = $1, attempts = attempts + 1, response_status = $2, error = $3,
 		latency_ms = $4, completed_at = $5, next_attempt_at = $6, lease_owner = '', lease_until = 0
 		WHERE id = $7 AND lease_owner = $8`)
 	if err != nil {
 		return wrap("complete", err)
 	}
 	return wrap("complete", s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		ins, upd := tx.StmtContext(ctx, insert), tx.StmtContext(ctx, update)
+		if err := execRows(ctx, tx, insert, attempts); err != nil {
+			return err
+		}
 		for _, o := range outcomes {
-			if err := insertAttempt(ctx, ins, o.Attempt); err != nil {
-				return err
-			}
 			if o.Outbox != nil {
 				if err := s.insertOutbox(ctx, tx, o.Outbox); err != nil {
 					return err
 				}
 			}
-			completed := any(millis(o.Attempt.CompletedAt))
-			next := int64(0)
-			if o.Status == herald.StatusPending {
-				completed, next = nil, millis(o.RetryAt)
+		}
+		if err := execRows(ctx, tx, update, updates); err != nil {
+			return err
+		}
+		ins, upd := tx.StmtContext(ctx, insertOne), tx.StmtContext(ctx, updateOne)
+		for _, o := range digests {
+			if err := insertAttempt(ctx, ins, o.Attempt); err != nil {
+				return err
 			}
-			var status any
-			if o.Attempt.ResponseStatus != 0 {
-				status = o.Attempt.ResponseStatus
-			}
-			res, err := upd.ExecContext(ctx, string(o.Status), status, o.Attempt.Error, o.Attempt.Latency.Milliseconds(), completed, next, o.DeliveryID, o.Owner)
+			res, err := upd.ExecContext(ctx, append(outcomeValues(o), o.DeliveryID, o.Owner)...)
 			if err != nil {
 				return err
 			}
@@ -276,23 +330,63 @@ func (s *Store) Complete(ctx context.Context, outcomes []Outcome) error {
 	}))
 }
 
-// insertAttempt runs the prepared attempt INSERT.
+// outcomeValues are the delivery's new status, response status, error,
+// latency, completion time and next attempt.
+func outcomeValues(o Outcome) []any {
+	completed := any(millis(o.Attempt.CompletedAt))
+	next := int64(0)
+	if o.Status == herald.StatusPending {
+		completed, next = nil, millis(o.RetryAt)
+	}
+	var status any
+	if o.Attempt.ResponseStatus != 0 {
+		status = o.Attempt.ResponseStatus
+	}
+	return []any{string(o.Status), status, o.Attempt.Error, o.Attempt.Latency.Milliseconds(), completed, next}
+}
+
+// insertAttempt runs the prepared one-row attempt INSERT.
 func insertAttempt(ctx context.Context, ins *sql.Stmt, a herald.Attempt) error {
-	reqh, err := json.Marshal(nonNil(a.RequestHeaders))
+	row, err := attemptRow(a)
 	if err != nil {
 		return err
 	}
+	_, err = ins.ExecContext(ctx, row...)
+	return err
+}
+
+var insertAttempts = multiRow{prefix: `INSERT INTO delivery_attempts (id, delivery_id, started_at, completed_at, target, request_headers,
+	response_status, response_headers, response_body, error, latency_ms) VALUES `, cols: 11}
+
+// completeDeliveries updates completed deliveries from a VALUES list
+// (id, owner, status, response status, error, latency, completed at, next
+// attempt): its columns are column1, column2... in both engines, and the
+// casts give PostgreSQL their types.
+var completeDeliveries = multiRow{
+	prefix: `UPDATE deliveries SET status = v.column3, attempts = attempts + 1, response_status = v.column4,
+	error = v.column5, latency_ms = v.column6, completed_at = v.column7, next_attempt_at = v.column8, lease_owner = '', lease_until = 0
+	FROM (VALUES `,
+	suffix: `) AS v WHERE deliveries.id = v.column1 AND deliveries.lease_owner = v.column2`,
+	casts:  []string{"TEXT", "TEXT", "TEXT", "INTEGER", "TEXT", "BIGINT", "BIGINT", "BIGINT"},
+	cols:   8,
+}
+
+// attemptRow is an attempt's values for the delivery_attempts INSERT.
+func attemptRow(a herald.Attempt) ([]any, error) {
+	reqh, err := json.Marshal(nonNil(a.RequestHeaders))
+	if err != nil {
+		return nil, err
+	}
 	resh, err := json.Marshal(nonNil(a.ResponseHeaders))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var status any
 	if a.ResponseStatus != 0 {
 		status = a.ResponseStatus
 	}
-	_, err = ins.ExecContext(ctx, a.ID, a.DeliveryID, millis(a.StartedAt), millis(a.CompletedAt), a.Target, string(reqh), status, string(resh),
-		textSafe(a.ResponseBody), textSafe(a.Error), a.Latency.Milliseconds())
-	return err
+	return []any{a.ID, a.DeliveryID, millis(a.StartedAt), millis(a.CompletedAt), a.Target, string(reqh), status, string(resh),
+		textSafe(a.ResponseBody), textSafe(a.Error), a.Latency.Milliseconds()}, nil
 }
 
 func nonNil(h map[string][]string) map[string][]string {

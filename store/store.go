@@ -43,8 +43,7 @@ type Store struct {
 	now   func() time.Time
 	box   *seal.Box // seals webhook URLs and signing keys (secrets.go)
 	stmts stmtCache
-	// batch groups SQLite event inserts into shared commits; nil on
-	// PostgreSQL, whose concurrent commits need no help.
+	// batch groups concurrent writes into shared commits (batch.go).
 	batch *batcher
 
 	unsub unsubscribeTokens // see unsubscribe.go
@@ -148,9 +147,12 @@ func (s *Store) openSQLite(path string, busy time.Duration) error {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	s.w, s.r = w, r
-	s.batch = newBatcher(s)
+	s.batch = newBatcher(s, 1)
 	return nil
 }
+
+// pgCommitters is how many group commits run at once on PostgreSQL.
+const pgCommitters = 4
 
 func (s *Store) openPostgres(databaseURL string) error {
 	db, err := sql.Open("pgx", databaseURL)
@@ -161,6 +163,7 @@ func (s *Store) openPostgres(databaseURL string) error {
 	db.SetMaxIdleConns(32)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	s.w, s.r = db, db
+	s.batch = newBatcher(s, pgCommitters)
 	return nil
 }
 

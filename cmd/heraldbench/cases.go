@@ -28,7 +28,42 @@ func (s *suite) relayBurst(ctx context.Context, n int) (phase, error) {
 		return phase{}, err
 	}
 	defer sv.close()
-	return s.burst(ctx, sv, n)
+	p, err := s.burst(ctx, sv, n)
+	sv.proc.mem.final()
+	_, _, cpu := sv.proc.mem.peak()
+	s.note("relay: CPU %.1fs for %d events (%.0f µs/event)", cpu.Seconds(), n, float64(cpu.Microseconds())/float64(n))
+	return p, err
+}
+
+// profiled runs a burst of n events on a herald set up with ho, fetching
+// profiles named name when -profile is set.
+func (s *suite) profiled(ctx context.Context, name string, n int, ho heraldOpts) (*service, phase, error) {
+	var prof *profiler
+	if s.opt.profile != "" {
+		var err error
+		if prof, err = newProfiler(s.opt.profile); err != nil {
+			return nil, phase{}, err
+		}
+		ho.env = append(ho.env, "HERALD_PPROF_LISTEN="+prof.addr)
+	}
+	sv, err := s.herald(ctx, n, ho)
+	if err != nil {
+		return nil, phase{}, err
+	}
+	if prof != nil {
+		prof.startCPU(name, 10*time.Second)
+	}
+	p, err := s.burst(ctx, sv, n)
+	if err == nil && prof != nil {
+		err = prof.finish(name)
+	}
+	if err != nil {
+		sv.close()
+		return nil, p, err
+	}
+	_, _, cpu := sv.proc.mem.peak()
+	s.note("%s: herald CPU %.0f µs/event", name, float64(cpu.Microseconds())/float64(n))
+	return sv, p, nil
 }
 
 // webhookRows measures webhook-only bursts, relay then herald on db, and
@@ -42,15 +77,11 @@ func (s *suite) webhookRows(ctx context.Context, name, db string, want float64) 
 	if err != nil {
 		return err
 	}
-	sv, err := s.herald(ctx, s.opt.events, heraldOpts{db: dbURL})
+	sv, hp, err := s.profiled(ctx, "webhook", s.opt.events, heraldOpts{db: dbURL})
 	if err != nil {
 		return err
 	}
 	defer sv.close()
-	hp, err := s.burst(ctx, sv, s.opt.events)
-	if err != nil {
-		return err
-	}
 	s.whereTimeWent(name, sv)
 	if isSQLite(db) {
 		s.relayRate = rp.DeliveredRate
@@ -109,31 +140,11 @@ func (s *suite) realisticCase(ctx context.Context) error {
 		return err
 	}
 	n := s.opt.realistic
-	ho := heraldOpts{db: dbURL, realistic: true, smtp: true}
-	var prof *profiler
-	if s.opt.profile != "" {
-		if prof, err = newProfiler(s.opt.profile); err != nil {
-			return err
-		}
-		ho.env = append(ho.env, "HERALD_PPROF_LISTEN="+prof.addr)
-	}
-	sv, err := s.herald(ctx, n, ho)
+	sv, p, err := s.profiled(ctx, "realistic", n, heraldOpts{db: dbURL, realistic: true, smtp: true})
 	if err != nil {
 		return err
 	}
 	defer sv.close()
-	if prof != nil {
-		prof.startCPU("realistic", 10*time.Second)
-	}
-	p, err := s.burst(ctx, sv, n)
-	if err != nil {
-		return err
-	}
-	if prof != nil {
-		if err := prof.finish("realistic"); err != nil {
-			return err
-		}
-	}
 	s.whereTimeWent("realistic", sv)
 	name := "realistic (webhook + 3 emails over SMTP), " + s.engine(s.opt.database)
 	relay := ""

@@ -44,10 +44,10 @@
 //   - postgres: the webhook case on PostgreSQL (-postgres).
 //
 // With -profile DIR, herald is built with -tags heraldpprof and serves
-// net/http/pprof on a loopback port of its own; the realistic case then
-// writes DIR/realistic-cpu.pprof (the burst's first 10 seconds) and
-// DIR/realistic-allocs.pprof (allocations since start), for
-// "go tool pprof -top".
+// net/http/pprof on a loopback port of its own; the webhook and realistic
+// cases then write DIR/CASE-cpu.pprof (the burst's first 10 seconds) and
+// DIR/CASE-allocs.pprof (allocations since start), for "go tool pprof
+// -top".
 //
 // -database is the engine of the first six cases: "sqlite" (a temporary
 // file, the default) or a postgres:// URL (disk is then skipped). -postgres
@@ -122,7 +122,7 @@ func run(ctx context.Context, args []string) int {
 	fs.IntVar(&o.growth, "growth", 5000, "events of each ingest burst of the growth case")
 	fs.IntVar(&o.stored, "stored", 1_000_000, "deliveries stored before the growth case's second measurement")
 	fs.StringVar(&o.herald, "herald", "", "a prebuilt herald binary (default: go build ./cmd/herald into a temporary directory)")
-	fs.StringVar(&o.profile, "profile", "", "write CPU and allocation profiles of herald during the realistic burst into this directory (builds herald with -tags heraldpprof)")
+	fs.StringVar(&o.profile, "profile", "", "write CPU and allocation profiles of herald during the webhook and realistic bursts into this directory (builds herald with -tags heraldpprof)")
 	fs.BoolVar(&o.json, "json", false, "also print the table as JSON lines")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
