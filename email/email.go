@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	netmail "net/mail"
 	"strings"
 	"time"
@@ -164,7 +165,15 @@ func (m Message) msg() (*mail.Msg, error) {
 
 	// A boundary from a hash of the content cannot occur in the content,
 	// and keeps Bytes deterministic for the outbox.
-	sum := sha256.Sum256([]byte(m.MessageID + "\x00" + m.Text + "\x00" + m.HTML))
+	// (Hashed part by part: joining them first copied the whole email twice.)
+	h := sha256.New()
+	for i, part := range []string{m.MessageID, m.Text, m.HTML} {
+		if i > 0 {
+			h.Write([]byte{0})
+		}
+		io.WriteString(h, part)
+	}
+	sum := h.Sum(nil)
 	msg := mail.NewMsg(mail.WithNoDefaultUserAgent(), mail.WithBoundary("herald-"+hex.EncodeToString(sum[:12])))
 	msg.FromMailAddress(from)
 	msg.ToMailAddress(to)
