@@ -7,7 +7,11 @@ import "net/http"
 // an account's API key may use on its own account.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	handle := func(pattern string, h handlerFunc) { mux.Handle(pattern, s.adapt(h)) }
+	s.patterns = nil
+	handle := func(pattern string, h handlerFunc) {
+		s.patterns = append(s.patterns, pattern)
+		mux.Handle(pattern, s.adapt(h))
+	}
 
 	handle("GET /healthz", s.healthz)
 	handle("GET /readyz", s.readyz)
@@ -15,6 +19,7 @@ func (s *Server) routes() http.Handler {
 		mux.Handle("GET /metrics", s.metrics.Handler())
 	}
 
+	handle("GET /api/openapi.json", s.getOpenAPI) // no credentials: tools read it first
 	handle("PUT /api/v1/accounts/{account_id}", s.platform(s.putAccount))
 	handle("GET /api/v1/accounts/{account_id}", s.account(s.getAccount))
 	handle("GET /api/v1/accounts/{account_id}/company", s.account(s.getCompany))

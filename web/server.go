@@ -66,6 +66,8 @@ type Server struct {
 	// unavailableLogged is when (Unix ns) a database outage was last
 	// logged with its cause.
 	unavailableLogged atomic.Int64
+	openAPI           []byte // the OpenAPI document, fixed for the process
+	patterns          []string
 	handler           http.Handler
 }
 
@@ -96,6 +98,11 @@ func New(cfg Config) *Server {
 		}
 	}
 	s.eventTypes = eventTypesBody(s.builder)
+	doc, err := OpenAPIDocument(s.builder)
+	if err != nil {
+		panic(err) // embedded files and the catalog: a test catches this
+	}
+	s.openAPI = doc
 	s.handler = s.routes()
 	return s
 }

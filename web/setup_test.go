@@ -43,6 +43,7 @@ type bundle struct {
 	t     testing.TB
 	url   string
 	store *store.Store
+	api   *web.Server
 }
 
 // options vary setup: delivering runs a worker, and allows loopback
@@ -73,7 +74,7 @@ func setup(t testing.TB, databaseURL string, opts ...options) *bundle {
 	sender := webhook.New(webhook.Options{Timeout: 2 * time.Second, Guard: guard})
 	t.Cleanup(sender.Close)
 	m := metrics.New(st, nil)
-	srv := httptest.NewServer(web.New(web.Config{
+	api := web.New(web.Config{
 		Store:               st,
 		Ingester:            dispatch.NewIngester(st, b, nil),
 		Builder:             b,
@@ -82,7 +83,8 @@ func setup(t testing.TB, databaseURL string, opts ...options) *bundle {
 		Tester:              &dispatch.Tester{Store: st, Builder: b, Webhooks: sender, Lease: time.Minute},
 		Metrics:             m,
 		PublicURL:           "http://herald.test",
-	}))
+	})
+	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	if o.delivering {
 		renderer, err := email.NewRenderer("Herald <herald@herald.test>")
@@ -97,7 +99,7 @@ func setup(t testing.TB, databaseURL string, opts ...options) *bundle {
 		}()
 		t.Cleanup(func() { cancel(); <-done })
 	}
-	return &bundle{t: t, url: srv.URL, store: st}
+	return &bundle{t: t, url: srv.URL, store: st, api: api}
 }
 
 // each runs fn against a fresh Herald on every engine.
@@ -142,6 +144,7 @@ func (b *bundle) do(method, path, token, body string) response {
 	if err != nil {
 		b.t.Fatal(err)
 	}
+	checkExchange(b.t, req, []byte(body), res, raw)
 	r := response{status: res.StatusCode, header: res.Header, raw: raw}
 	if len(bytes.TrimSpace(raw)) > 0 {
 		d := json.NewDecoder(bytes.NewReader(raw))
