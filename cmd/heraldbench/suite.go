@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
@@ -24,8 +25,10 @@ type suite struct {
 	bin   string // herald
 	self  string // this binary, the relay
 	token string
-	pg    *postgres // started by the suite; nil otherwise
-	dbs   int       // databases made so far
+	// keyFile is the master key every herald of the run is given.
+	keyFile string
+	pg      *postgres // started by the suite; nil otherwise
+	dbs     int       // databases made so far
 
 	loadStart string
 	rows      []row
@@ -52,6 +55,12 @@ func newSuite(ctx context.Context, o options) (*suite, error) {
 		return nil, err
 	}
 	if s.self, err = os.Executable(); err != nil {
+		return nil, err
+	}
+	key := make([]byte, 32)
+	rand.Read(key)
+	s.keyFile = filepath.Join(s.tmp, "herald.key")
+	if err := os.WriteFile(s.keyFile, []byte(base64.StdEncoding.EncodeToString(key)+"\n"), 0o600); err != nil {
 		return nil, err
 	}
 	s.bin = o.herald
@@ -148,6 +157,9 @@ func (s *suite) startHerald(ctx context.Context, dbURL string, env ...string) (*
 		"HERALD_PLATFORM_TOKEN=" + s.token,
 		"HERALD_LOG_FORMAT=json",
 		"HERALD_LOG_LEVEL=info",
+		// Herald's master key: one per run, in the temporary directory
+		// (on PostgreSQL herald would generate it in the current one).
+		"HERALD_SECRET_KEY_FILE=" + s.keyFile,
 	}, env...)
 	return startHerald(ctx, s.bin, env)
 }
