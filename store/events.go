@@ -120,7 +120,7 @@ func (ins *eventInsert) exec(ctx context.Context, tx *sql.Tx) (created bool, err
 				return false, err
 			}
 		}
-		if ins.notify != nil {
+		if ins.notify != nil && !notifyAtCommit(ctx) {
 			if _, err := tx.StmtContext(ctx, ins.notify).ExecContext(ctx); err != nil {
 				return false, err
 			}
