@@ -51,6 +51,7 @@ var a11yPages = []a11yPage{
 		return link
 	}},
 	{name: "operator home", as: "ops@herald.test", path: fixed("/")},
+	{name: "account list, searched", as: "ops@herald.test", path: fixed("/accounts?q=acme&state=none")},
 	{name: "operator on an account", as: "ops@herald.test", path: fixed("/accounts/1/notifications")},
 	{name: "company", as: "admin@acme.test", path: fixed("/accounts/1/company")},
 	{name: "company with errors", as: "admin@acme.test", path: fixed("/accounts/1/company"), then: func(p *page) {

@@ -34,6 +34,10 @@ func (s *server) home(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, accountPath(sess.AccountID, "notifications"), http.StatusSeeOther)
 		return
 	}
+	if sess.Role == herald.RoleOperator {
+		http.Redirect(w, r, "/accounts", http.StatusSeeOther)
+		return
+	}
 	s.render(w, r, http.StatusOK, "home.html", s.base(&view{hash: hash, sess: sess}, "", "Choose an account"))
 }
 

@@ -189,8 +189,10 @@ func TestOperatorSwitchesAccounts(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
 		b := e.browser()
 		b.signin("ops@herald.test", testPassword).must(t, http.StatusSeeOther)
-		home := b.get("/").must(t, 200)
-		tok := csrf(t, home.body)
+		if loc := b.get("/").must(t, http.StatusSeeOther).header.Get("Location"); loc != "/accounts" {
+			t.Errorf("an operator's home sends to %q, want the account list", loc)
+		}
+		tok := csrf(t, b.get("/accounts").must(t, 200).body)
 		b.post("/switch", url.Values{"csrf": {tok}, "account_id": {"99"}}).must(t, http.StatusUnprocessableEntity)
 		a := b.post("/switch", url.Values{"csrf": {tok}, "account_id": {"2"}}).must(t, http.StatusSeeOther)
 		if loc := a.header.Get("Location"); loc != "/accounts/2/notifications" {

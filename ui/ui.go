@@ -119,6 +119,7 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("POST /unsubscribe/{token}", s.unsubscribe)
 	mux.HandleFunc("POST /switch", s.session(s.switchAccount))
 
+	mux.HandleFunc("GET /accounts", s.session(s.accountsPage))
 	mux.HandleFunc("GET /accounts/{id}", s.account(false, s.accountHome))
 	mux.HandleFunc("GET /accounts/{id}/company", s.account(false, s.companyPage))
 	mux.HandleFunc("POST /accounts/{id}/company", s.account(true, s.saveCompany))

@@ -20,6 +20,7 @@ func (s *Server) routes() http.Handler {
 	}
 
 	handle("GET /api/openapi.json", s.getOpenAPI) // no credentials: tools read it first
+	handle("GET /api/v1/accounts", s.platform(s.listAccounts))
 	handle("PUT /api/v1/accounts/{account_id}", s.platform(s.putAccount))
 	handle("GET /api/v1/accounts/{account_id}", s.account(s.getAccount))
 	handle("GET /api/v1/accounts/{account_id}/company", s.account(s.getCompany))
