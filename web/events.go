@@ -29,7 +29,7 @@ type eventBody struct {
 	OccurredAt     time.Time         `json:"occurred_at"`
 	CreatedAt      time.Time         `json:"created_at"`
 	Payload        json.RawMessage   `json:"payload"`
-	Deliveries     []plannedDelivery `json:"deliveries,omitempty"`
+	Deliveries     []plannedDelivery `json:"deliveries,omitzero"` // [] after ingest, absent in lists
 }
 
 func newEventBody(ev herald.Event, ds []herald.Delivery) eventBody {

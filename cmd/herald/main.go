@@ -5,6 +5,7 @@
 //	herald migrate       apply database migrations and exit
 //	herald users create  add a user of the admin pages
 //	herald secrets rotate-key  reseal secrets under a new master key
+//	herald events send   emit one event to a running Herald
 //	herald version       print the version
 package main
 
@@ -38,6 +39,7 @@ commands:
   migrate       apply database migrations and exit
   users create  add a user of the admin pages (email, password, role)
   secrets rotate-key  seal every secret at rest under a new master key
+  events send   emit one event to a running Herald (-type, -account, -data)
   version       print the version
 
 "herald <command> -help" lists a command's flags; each defaults to its
@@ -59,6 +61,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return migrate(ctx, args[1:], stdout, stderr, getenv)
 	case "users":
 		return users(ctx, args[1:], stdin, stdout, stderr, getenv)
+	case "events":
+		return events(ctx, args[1:], stdin, stdout, stderr, getenv)
 	case "secrets":
 		return secrets(ctx, args[1:], stdout, stderr, getenv)
 	case "version", "-version", "--version":
