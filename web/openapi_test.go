@@ -110,3 +110,30 @@ func TestOpenAPIEventsComeFromTheCatalog(t *testing.T) {
 		t.Errorf("webhooks = %v, want the five events", got)
 	}
 }
+
+// TestOpenAPIOperationIDsAreUnique: generators name methods after them.
+func TestOpenAPIOperationIDsAreUnique(t *testing.T) {
+	t.Parallel()
+	doc := openAPIDoc(t)
+	seen := map[string]string{}
+	for path, item := range doc.Paths {
+		for method, raw := range item {
+			var op struct {
+				OperationID string `json:"operationId"`
+			}
+			if json.Unmarshal(raw, &op) != nil {
+				continue // the path's parameters
+			}
+			where := method + " " + path
+			if op.OperationID == "" {
+				t.Errorf("%s has no operationId", where)
+			} else if other, dup := seen[op.OperationID]; dup {
+				t.Errorf("operationId %s is used by %s and %s", op.OperationID, other, where)
+			}
+			seen[op.OperationID] = where
+		}
+	}
+	if len(seen) < 20 {
+		t.Errorf("only %d operations seen: %v", len(seen), seen)
+	}
+}
