@@ -32,6 +32,7 @@ func newSignedHook(t *testing.T) *signedHook {
 	h := &signedHook{}
 	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
+		checkWebhook(t, r, b)
 		h.mu.Lock()
 		h.reqs = append(h.reqs, signedRequest{r.Header.Clone(), b})
 		h.mu.Unlock()
