@@ -53,6 +53,11 @@ var a11yPages = []a11yPage{
 	{name: "operator home", as: "ops@herald.test", path: fixed("/")},
 	{name: "account list, searched", as: "ops@herald.test", path: fixed("/accounts?q=acme&state=none")},
 	{name: "operator on an account", as: "ops@herald.test", path: fixed("/accounts/1/notifications")},
+	{name: "accounts", as: "ops@herald.test", path: fixed("/accounts")},
+	{name: "accounts searched", as: "ops@herald.test", path: fixed("/accounts?q=nobody"), then: func(p *page) {
+		p.do(chromedp.SetValue(chromedp.CSS("#f-q"), "Acme"), chromedp.Submit(chromedp.CSS("#f-q")), chromedp.WaitVisible(chromedp.CSS("table.accounts")))
+	}},
+	{name: "accounts searched, none found", as: "ops@herald.test", path: fixed("/accounts?q=nobody")},
 	{name: "company", as: "admin@acme.test", path: fixed("/accounts/1/company")},
 	{name: "company with errors", as: "admin@acme.test", path: fixed("/accounts/1/company"), then: func(p *page) {
 		p.typeInto("#contact-email", "bo@")
