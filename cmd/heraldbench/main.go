@@ -119,7 +119,7 @@ func run(ctx context.Context, args []string) int {
 	fs.DurationVar(&o.steady, "steady", 10*time.Second, "duration of the steady phase")
 	fs.IntVar(&o.disk, "disk", 2000, "realistic events of the disk case")
 	fs.IntVar(&o.restart, "restart", 1000, "events of the restart case")
-	fs.IntVar(&o.growth, "growth", 5000, "events of each ingest burst of the growth case")
+	fs.IntVar(&o.growth, "growth", 10000, "events of each ingest burst of the growth case")
 	fs.IntVar(&o.stored, "stored", 1_000_000, "deliveries stored before the growth case's second measurement")
 	fs.StringVar(&o.herald, "herald", "", "a prebuilt herald binary (default: go build ./cmd/herald into a temporary directory)")
 	fs.StringVar(&o.profile, "profile", "", "write CPU and allocation profiles of herald during the webhook and realistic bursts into this directory (builds herald with -tags heraldpprof)")
