@@ -30,11 +30,14 @@ const (
 // Status is where a delivery stands.
 type Status string
 
-// A delivery is pending until it is sent, then succeeded or failed.
+// A delivery is pending until it is sent, then succeeded or failed. A
+// webhook planned while the account's webhook is disabled is skipped: kept,
+// with an error saying why, so it can be replayed.
 const (
 	StatusPending   Status = "pending"
 	StatusSucceeded Status = "succeeded"
 	StatusFailed    Status = "failed"
+	StatusSkipped   Status = "skipped"
 )
 
 // Delivery is one event going out on one channel to one target: the webhook

@@ -14,6 +14,19 @@ const (
 	RunFailed                 EventKey = "run_failed"
 )
 
+// Notices Herald itself sends an account's primary contact about its
+// webhook. They are email deliveries like the events', but never planned at
+// ingest and never settings keys.
+const (
+	NoticeWebhookFailing  EventKey = "webhook_failing"
+	NoticeWebhookDisabled EventKey = "webhook_disabled"
+)
+
+// IsNotice reports whether k is one of Herald's own notices.
+func (k EventKey) IsNotice() bool {
+	return k == NoticeWebhookFailing || k == NoticeWebhookDisabled
+}
+
 // EventKeys returns the five keys in the spec's order.
 func EventKeys() []EventKey {
 	return []EventKey{IntegrationCreated, TenantCreated, TenantArchived, PartnerIntegrationUpdated, RunFailed}

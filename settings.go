@@ -30,7 +30,10 @@ type EventSettings struct {
 // holds all five keys once built by DefaultSettings or ParseSettings.
 type Settings struct {
 	WebhookURL string
-	Events     map[EventKey]EventSettings
+	// RetryFailedWebhooks turns on retries of failed webhooks on the
+	// retry schedule; off (the spec's default), each webhook is sent once.
+	RetryFailedWebhooks bool
+	Events              map[EventKey]EventSettings
 }
 
 // DefaultSettings is what an account has before anyone saves: no URL, no
@@ -58,6 +61,7 @@ func (s Settings) MarshalJSON() ([]byte, error) {
 	if err := encode(s.WebhookURL); err != nil {
 		return nil, err
 	}
+	fmt.Fprintf(&b, `,"retry_failed_webhooks":%t`, s.RetryFailedWebhooks)
 	b.WriteString(`,"events":{`)
 	for i, k := range EventKeys() {
 		es := s.Events[k]
@@ -106,6 +110,12 @@ func ParseSettings(ctx context.Context, doc map[string]any, guard HostChecker) (
 				continue
 			}
 			s.WebhookURL = u
+		case "retry_failed_webhooks":
+			b, ok := v.(bool)
+			if !ok {
+				bad.Add(key, "must be true or false")
+			}
+			s.RetryFailedWebhooks = b
 		case "events":
 			// handled below, once the URL is known
 		default:

@@ -482,7 +482,7 @@ func TestParseSettingsDoesNotModifyDocument(t *testing.T) {
 
 func TestSettingsMarshalJSONDefaultIsExact(t *testing.T) {
 	t.Parallel()
-	const want = `{"webhook_url":"","events":{` +
+	const want = `{"webhook_url":"","retry_failed_webhooks":false,"events":{` +
 		`"integration_created":{"send_webhook":false,"email_subscribers":[],"email_digest_minutes":0},` +
 		`"tenant_created":{"send_webhook":false,"email_subscribers":[],"email_digest_minutes":0},` +
 		`"tenant_archived":{"send_webhook":false,"email_subscribers":[],"email_digest_minutes":0},` +
@@ -526,7 +526,7 @@ func TestSettingsMarshalJSONKeepsSpecOrderAndValues(t *testing.T) {
 	s.WebhookURL = "https://hooks.acme.test/in"
 	s.Events[herald.RunFailed] = herald.EventSettings{SendWebhook: true, EmailSubscribers: []string{"oncall@acme.test", "dev@acme.test"}}
 	s.Events[herald.IntegrationCreated] = herald.EventSettings{SendWebhook: true, EmailSubscribers: nil}
-	const want = `{"webhook_url":"https://hooks.acme.test/in","events":{` +
+	const want = `{"webhook_url":"https://hooks.acme.test/in","retry_failed_webhooks":false,"events":{` +
 		`"integration_created":{"send_webhook":true,"email_subscribers":[],"email_digest_minutes":0},` +
 		`"tenant_created":{"send_webhook":false,"email_subscribers":[],"email_digest_minutes":0},` +
 		`"tenant_archived":{"send_webhook":false,"email_subscribers":[],"email_digest_minutes":0},` +

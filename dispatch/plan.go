@@ -11,7 +11,8 @@ import (
 )
 
 // Plan works out who hears about ev under the account's settings: the
-// webhook when its toggle is on and a URL is saved, then one email for the
+// webhook when its toggle is on and a URL is saved (skipped while the
+// webhook is disabled), then one email for the
 // primary contact (every event, whatever the settings) and one per
 // subscriber of the event, never the same address twice. Emails carry the
 // event's digest window; whether they wait for a digest is settled when
@@ -31,6 +32,12 @@ func Plan(ev herald.Event, r store.Recipients, now time.Time) []herald.Delivery 
 	}
 	if es.SendWebhook && r.Settings.WebhookURL != "" {
 		add(herald.ChannelWebhook, r.Settings.WebhookURL)
+		if r.WebhookDisabled != "" {
+			// Kept, so nothing is lost: a replay sends it once the
+			// webhook is back on.
+			d := &ds[len(ds)-1]
+			d.Status, d.Error, d.CompletedAt = herald.StatusSkipped, store.DisabledError(r.WebhookDisabled), now
+		}
 	}
 	seen := make(map[string]bool, len(es.EmailSubscribers)+1)
 	email := func(addr string) {

@@ -75,6 +75,18 @@ type WorkerConfig struct {
 	Logger               *slog.Logger
 	Observer             Observer
 	Now                  func() time.Time
+
+	// RetrySchedule is the delays before each retry of a failed webhook
+	// of an account that opted in (default DefaultRetrySchedule), each
+	// moved by up to ±20%.
+	RetrySchedule Schedule
+	// HostSlowdown is how long a 429, 502 or 504 from a host limits the
+	// webhooks to it to one at a time (default 1m).
+	HostSlowdown time.Duration
+	// Health says when a failing webhook is disabled (default: after
+	// 120h with at least 3 failures) and when its primary contact is told
+	// it keeps failing (default: 10 in a row).
+	Health store.HealthPolicy
 }
 
 // Worker claims due deliveries from the store, sends them, and records
@@ -83,6 +95,7 @@ type WorkerConfig struct {
 type Worker struct {
 	cfg     WorkerConfig
 	signers webhook.SignerCache
+	retry   retryPolicy
 	out     chan finished   // outcomes to record
 	sent    chan sendResult // each send that returned
 	beat    beats
@@ -91,12 +104,14 @@ type Worker struct {
 type sendResult struct {
 	host string
 	took time.Duration
+	slow bool // the host said it is overloaded (429, 502, 504)
 }
 
 type finished struct {
 	outcome store.Outcome
 	job     store.Job
 	call    time.Duration
+	health  *store.WebhookResult // a webhook's result, tests aside
 }
 
 // NewWorker returns a Worker for cfg, defaults filled in.
@@ -112,6 +127,10 @@ func NewWorker(cfg WorkerConfig) *Worker {
 	cfg.Poll = cmp.Or(cfg.Poll, time.Second)
 	cfg.Heartbeat = cmp.Or(cfg.Heartbeat, 500*time.Millisecond)
 	cfg.DeadAfter = cmp.Or(cfg.DeadAfter, 3*time.Second)
+	cfg.HostSlowdown = cmp.Or(cfg.HostSlowdown, time.Minute)
+	cfg.Health.DisableAfter = cmp.Or(cfg.Health.DisableAfter, DefaultDisableAfter)
+	cfg.Health.MinFailures = cmp.Or(cfg.Health.MinFailures, 3)
+	cfg.Health.FailingNotice = cmp.Or(cfg.Health.FailingNotice, DefaultFailingNotice)
 	cfg.Logger = cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -120,7 +139,7 @@ func NewWorker(cfg WorkerConfig) *Worker {
 		host, _ := os.Hostname()
 		cfg.Owner = fmt.Sprintf("%s-%d-%08x", host, os.Getpid(), rand.Uint32())
 	}
-	return &Worker{cfg: cfg, out: make(chan finished, 2*cfg.Concurrency), sent: make(chan sendResult, cfg.Concurrency)}
+	return &Worker{cfg: cfg, retry: newRetryPolicy(cfg.RetrySchedule), out: make(chan finished, 2*cfg.Concurrency), sent: make(chan sendResult, cfg.Concurrency)}
 }
 
 // Lease is how long a claimed job is the worker's alone.
@@ -257,6 +276,8 @@ type slots struct {
 	perHost map[string]int
 	waiting map[string][]store.Job
 	fast    map[string]bool // the host's last send took under fastSend
+	// slowUntil holds hosts that said they are overloaded (hostslow.go).
+	slowUntil map[string]time.Time
 }
 
 // fastSend is how quick a host's answers must be for it to get the larger
@@ -278,9 +299,10 @@ func (q *slots) room(host string) int {
 	if host == "" {
 		return q.w.cfg.Concurrency // emails: bounded by the total only
 	}
-	hold := 2 * q.w.cfg.PerHost
-	if q.fast[host] {
-		hold = 4 * q.w.cfg.PerHost
+	limit := q.limit(host)
+	hold := 2 * limit
+	if q.fast[host] && limit == q.w.cfg.PerHost {
+		hold = 4 * limit
 	}
 	return hold - q.perHost[host] - len(q.waiting[host])
 }
@@ -288,7 +310,7 @@ func (q *slots) room(host string) int {
 // add starts j, or keeps it waiting while its host has PerHost sends
 // going. Claims keep what the worker holds within Concurrency.
 func (q *slots) add(j store.Job) {
-	if j.Host == "" || q.perHost[j.Host] < q.w.cfg.PerHost {
+	if j.Host == "" || q.perHost[j.Host] < q.limit(j.Host) {
 		q.start(j)
 		return
 	}
@@ -306,6 +328,9 @@ func (q *slots) start(j store.Job) {
 // waiting job.
 func (q *slots) done(r sendResult) {
 	host := r.host
+	if r.slow {
+		q.slowDown(host, time.Now())
+	}
 	if host != "" {
 		if r.took < fastSend {
 			q.fast[host] = true
@@ -320,7 +345,7 @@ func (q *slots) done(r sendResult) {
 			delete(q.fast, host)
 		}
 	}
-	if next := q.waiting[host]; len(next) > 0 {
+	if next := q.waiting[host]; len(next) > 0 && q.perHost[host] < q.limit(host) {
 		q.waiting[host] = next[1:]
 		if len(q.waiting[host]) == 0 {
 			delete(q.waiting, host)
@@ -382,6 +407,7 @@ func (w *Worker) record(done chan<- struct{}, recorded chan<- int) {
 				w.cfg.Observer.Delivered(f.job.Delivery.Channel, f.outcome.Status, now.Sub(f.job.Delivery.CreatedAt), f.call)
 			}
 		}
+		w.recordHealth(batch)
 		recorded <- len(batch)
 	}
 }
@@ -418,9 +444,10 @@ func (w *Worker) complete(outcomes []store.Outcome) {
 func (w *Worker) deliver(j store.Job) {
 	start := w.cfg.Now()
 	var o store.Outcome
+	var health *store.WebhookResult
 	switch j.Delivery.Channel {
 	case herald.ChannelWebhook:
-		o = w.sendWebhook(j, start)
+		o, health = w.sendWebhook(j, start)
 	default:
 		o = w.sendEmail(j, start)
 		o.Digest = carriesDigest(j)
@@ -428,8 +455,8 @@ func (w *Worker) deliver(j store.Job) {
 	o.DeliveryID, o.Owner = j.Delivery.ID, w.cfg.Owner
 	o.Attempt.ID, o.Attempt.DeliveryID = herald.NewID("att_", start), j.Delivery.ID
 	o.Attempt.StartedAt = start
-	w.sent <- sendResult{j.Host, o.Attempt.Latency}
-	w.out <- finished{outcome: o, job: j, call: o.Attempt.Latency}
+	w.sent <- sendResult{j.Host, o.Attempt.Latency, slowsHost(o.Attempt.ResponseStatus)}
+	w.out <- finished{outcome: o, job: j, call: o.Attempt.Latency, health: health}
 }
 
 // WebhookHeaders are the informational headers every webhook carries:
@@ -443,10 +470,24 @@ func WebhookHeaders(d herald.Delivery) http.Header {
 	return http.Header{"X-Herald-Event": {wire}, "X-Herald-Delivery": {d.ID}}
 }
 
-func (w *Worker) sendWebhook(j store.Job, start time.Time) store.Outcome {
-	res := w.cfg.Webhooks.Send(context.Background(), webhook.Request{URL: j.Delivery.Target, Body: j.Payload, Header: WebhookHeaders(j.Delivery),
-		ID: j.Delivery.ID, Signer: w.signers.Signer(j.Signing)})
-	return store.Outcome{Status: webhookStatus(res), Attempt: WebhookAttempt(j.Delivery.Target, res, start)}
+// sendWebhook sends j and returns its outcome (pending again when the
+// account retries and the schedule has not ended) and, but for tests, the
+// result the webhook's health is kept from.
+func (w *Worker) sendWebhook(j store.Job, start time.Time) (store.Outcome, *store.WebhookResult) {
+	d := j.Delivery
+	res := w.cfg.Webhooks.Send(context.Background(), webhook.Request{URL: d.Target, Body: j.Payload, Header: WebhookHeaders(d),
+		ID: d.ID, Signer: w.signers.Signer(j.Signing)})
+	o := store.Outcome{Status: webhookStatus(res), Attempt: WebhookAttempt(d.Target, res, start)}
+	end := o.Attempt.CompletedAt
+	if !res.Success && j.RetryWebhooks && !d.IsTest && res.StatusCode != http.StatusGone {
+		if at, ok := w.retry.next(d.Attempts+1, end, res.ResponseHeader); ok {
+			o.Status, o.RetryAt = herald.StatusPending, at
+		}
+	}
+	if d.IsTest {
+		return o, nil
+	}
+	return o, &store.WebhookResult{AccountID: d.AccountID, At: end, Success: res.Success, Gone: res.StatusCode == http.StatusGone, Error: res.Error}
 }
 
 func webhookStatus(res webhook.Result) herald.Status {
@@ -513,16 +554,22 @@ func (w *Worker) sendEmail(j store.Job, start time.Time) store.Outcome {
 		end := w.cfg.Now()
 		return store.Outcome{Status: herald.StatusFailed, Attempt: herald.Attempt{Target: d.Target, CompletedAt: end, Latency: end.Sub(start), Error: err.Error()}}
 	}
-	n := email.Notification{EventKey: d.EventKey, AccountName: j.AccountName, Payload: j.Payload, DeliveryID: d.ID}
-	if err := w.links(&n, j); err != nil {
-		// The database is failing; the email can wait for it.
-		end := w.cfg.Now()
-		return w.emailRetry(d, herald.Attempt{Target: d.Target, CompletedAt: end, Latency: end.Sub(start), Error: err.Error()}, end)
-	}
-	msg, err := w.renderEmail(j, n, start)
-	if errors.Is(err, errDigestUnread) {
-		end := w.cfg.Now()
-		return w.emailRetry(d, herald.Attempt{Target: d.Target, CompletedAt: end, Latency: end.Sub(start), Error: err.Error()}, end)
+	var msg email.Message
+	var err error
+	if d.EventKey.IsNotice() {
+		msg, err = w.renderNotice(j, start)
+	} else {
+		n := email.Notification{EventKey: d.EventKey, AccountName: j.AccountName, Payload: j.Payload, DeliveryID: d.ID}
+		if err := w.links(&n, j); err != nil {
+			// The database is failing; the email can wait for it.
+			end := w.cfg.Now()
+			return w.emailRetry(d, herald.Attempt{Target: d.Target, CompletedAt: end, Latency: end.Sub(start), Error: err.Error()}, end)
+		}
+		msg, err = w.renderEmail(j, n, start)
+		if errors.Is(err, errDigestUnread) {
+			end := w.cfg.Now()
+			return w.emailRetry(d, herald.Attempt{Target: d.Target, CompletedAt: end, Latency: end.Sub(start), Error: err.Error()}, end)
+		}
 	}
 	if err != nil {
 		return fail(err)

@@ -78,37 +78,68 @@ func company(name, email string) herald.Company {
 	return herald.Company{PrimaryContact: &herald.Contact{Name: name, Email: email}}
 }
 
-// PutSettings replaces the account's notification settings.
+// PutSettings replaces the account's notification settings. Saving a
+// different webhook URL turns the webhook back on with its counters reset:
+// a new endpoint starts with a clean record.
 func (s *Store) PutSettings(ctx context.Context, accountID int64, st herald.Settings) error {
 	events, err := json.Marshal(st.Events)
 	if err != nil {
 		return err
 	}
-	return s.updateAccount(ctx, accountID, `webhook_url = $1, event_settings = $2`, s.seal(st.WebhookURL), string(events))
+	retry := 0
+	if st.RetryFailedWebhooks {
+		retry = 1
+	}
+	sealed := s.seal(st.WebhookURL)
+	return s.Transact(ctx, func(tx *sql.Tx) error {
+		var old string
+		err := tx.QueryRowContext(ctx, `SELECT webhook_url FROM accounts WHERE id = $1`, accountID).Scan(&old)
+		if errors.Is(err, sql.ErrNoRows) {
+			return herald.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("store: put settings: %w", err)
+		}
+		// A URL that cannot be opened counts as different: the health
+		// record is then reset, which is what a new URL gets anyway.
+		oldURL, openErr := s.open(old)
+		_, err = tx.ExecContext(ctx, `UPDATE accounts SET webhook_url = $1, event_settings = $2, retry_failed_webhooks = $3, updated_at = $4
+			WHERE id = $5`, sealed, string(events), retry, millis(s.now()), accountID)
+		if err == nil && (openErr != nil || oldURL != st.WebhookURL) {
+			err = resetHealth(ctx, tx, accountID)
+		}
+		if err != nil {
+			return fmt.Errorf("store: put settings: %w", err)
+		}
+		return nil
+	})
 }
 
 // Settings returns the account's notification settings, all five events
 // present.
 func (s *Store) Settings(ctx context.Context, accountID int64) (herald.Settings, error) {
 	var u, events string
-	err := s.r.QueryRowContext(ctx, `SELECT webhook_url, event_settings FROM accounts WHERE id = $1`, accountID).Scan(&u, &events)
+	var retry int
+	err := s.r.QueryRowContext(ctx, `SELECT webhook_url, event_settings, retry_failed_webhooks FROM accounts WHERE id = $1`, accountID).
+		Scan(&u, &events, &retry)
 	if errors.Is(err, sql.ErrNoRows) {
 		return herald.Settings{}, herald.ErrNotFound
 	}
 	if err != nil {
 		return herald.Settings{}, fmt.Errorf("store: settings: %w", err)
 	}
-	return s.settings(u, events)
+	return s.settings(u, events, retry)
 }
 
 // settings reads the stored columns; webhookURL is sealed.
-func (s *Store) settings(webhookURL, events string) (herald.Settings, error) {
+func (s *Store) settings(webhookURL, events string, retry int) (herald.Settings, error) {
 	st := herald.DefaultSettings()
 	u, err := s.open(webhookURL)
 	if err != nil {
 		return st, fmt.Errorf("store: settings: webhook URL: %w", err)
 	}
 	st.WebhookURL = u
+	st.RetryFailedWebhooks = retry != 0
 	var saved map[herald.EventKey]herald.EventSettings
 	if err := json.Unmarshal([]byte(events), &saved); err != nil {
 		return st, fmt.Errorf("store: stored event settings are corrupt: %w", err)
@@ -129,17 +160,23 @@ type Recipients struct {
 	Account  herald.Account
 	Company  herald.Company
 	Settings herald.Settings
+	// WebhookDisabled is why the account's webhook is disabled; "" while
+	// it is on. Webhooks are then planned as skipped.
+	WebhookDisabled string
 }
 
-// Recipients reads account, company and settings in one query: ingest runs
-// it for every event.
+// Recipients reads account, company, settings and whether the webhook is
+// disabled in one query: ingest runs it for every event.
 func (s *Store) Recipients(ctx context.Context, accountID int64) (Recipients, error) {
 	var r Recipients
 	var created, updated int64
 	var name, email, u, events string
-	err := s.queryRow(ctx, `SELECT id, name, created_at, updated_at, contact_name, contact_email, webhook_url, event_settings
-		FROM accounts WHERE id = $1`, accountID).
-		Scan(&r.Account.ID, &r.Account.Name, &created, &updated, &name, &email, &u, &events)
+	var retry int
+	var disabledAt sql.NullInt64
+	var reason sql.NullString
+	err := s.queryRow(ctx, `SELECT a.id, a.name, a.created_at, a.updated_at, a.contact_name, a.contact_email, a.webhook_url, a.event_settings,
+		a.retry_failed_webhooks, h.disabled_at, h.disabled_reason FROM accounts a`+webhookHealthJoin+` WHERE a.id = $1`, accountID).
+		Scan(&r.Account.ID, &r.Account.Name, &created, &updated, &name, &email, &u, &events, &retry, &disabledAt, &reason)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, herald.ErrNotFound
 	}
@@ -148,7 +185,10 @@ func (s *Store) Recipients(ctx context.Context, accountID int64) (Recipients, er
 	}
 	r.Account.CreatedAt, r.Account.UpdatedAt = fromMillis(created), fromMillis(updated)
 	r.Company = company(name, email)
-	r.Settings, err = s.settings(u, events)
+	if disabledAt.Valid {
+		r.WebhookDisabled = reason.String
+	}
+	r.Settings, err = s.settings(u, events, retry)
 	return r, err
 }
 

@@ -12,8 +12,12 @@ import (
 	"herald"
 )
 
+// deliveryColumns ends with when the next try is scheduled: NULL unless
+// the delivery is pending after an attempt (a retry) and no worker holds
+// it.
 const deliveryColumns = `d.id, d.event_id, d.account_id, d.event_key, d.channel, d.target, d.status, d.attempts, d.created_at,
-	d.is_test, d.response_status, d.error, d.latency_ms, d.completed_at`
+	d.is_test, d.response_status, d.error, d.latency_ms, d.completed_at,
+	CASE WHEN d.status = 'pending' AND d.attempts > 0 AND d.lease_owner = '' THEN d.next_attempt_at END`
 
 // scanDelivery scans deliveryColumns, then extra destinations; a
 // webhook's target comes back opened.
@@ -21,9 +25,9 @@ func (s *Store) scanDelivery(row interface{ Scan(...any) error }, extra ...any) 
 	var d herald.Delivery
 	var created int64
 	var isTest int
-	var status, latency, completed sql.NullInt64
+	var status, latency, completed, next sql.NullInt64
 	dest := append([]any{&d.ID, &d.EventID, &d.AccountID, &d.EventKey, &d.Channel, &d.Target, &d.Status, &d.Attempts, &created,
-		&isTest, &status, &d.Error, &latency, &completed}, extra...)
+		&isTest, &status, &d.Error, &latency, &completed, &next}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return d, herald.ErrNotFound
@@ -43,6 +47,9 @@ func (s *Store) scanDelivery(row interface{ Scan(...any) error }, extra ...any) 
 	d.Latency = time.Duration(latency.Int64) * time.Millisecond
 	if completed.Valid {
 		d.CompletedAt = fromMillis(completed.Int64)
+	}
+	if next.Valid {
+		d.NextAttemptAt = fromMillis(next.Int64)
 	}
 	return d, nil
 }

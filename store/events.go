@@ -65,8 +65,8 @@ func (s *Store) newEventInsert(ctx context.Context, ev herald.Event, ds []herald
 	// the primary contact, 50 subscribers), so few are ever prepared.
 	var sb strings.Builder
 	sb.WriteString(`INSERT INTO deliveries (id, event_id, seq, account_id, event_key, channel, target, host, is_test, status, attempts,
-		next_attempt_at, created_at) VALUES `)
-	const cols = 13
+		next_attempt_at, created_at, error, completed_at) VALUES `)
+	const cols = 15
 	ins.deliveryArgs = make([]any, 0, cols*len(ds))
 	for i, d := range ds {
 		if i > 0 {
@@ -88,8 +88,12 @@ func (s *Store) newEventInsert(ctx context.Context, ev herald.Event, ds []herald
 		if due.IsZero() {
 			due = d.CreatedAt
 		}
+		var completed any // a delivery planned as skipped is complete at once
+		if !d.CompletedAt.IsZero() {
+			completed = millis(d.CompletedAt)
+		}
 		ins.deliveryArgs = append(ins.deliveryArgs, d.ID, d.EventID, i, d.AccountID, string(d.EventKey), string(d.Channel), s.sealTarget(d.Channel, d.Target),
-			hostOf(d.Channel, d.Target), isTest, string(d.Status), d.Attempts, millis(due), millis(d.CreatedAt))
+			hostOf(d.Channel, d.Target), isTest, string(d.Status), d.Attempts, millis(due), millis(d.CreatedAt), d.Error, completed)
 	}
 	if ins.deliveries, err = s.writeStmt(ctx, sb.String()); err != nil {
 		return ins, err

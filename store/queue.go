@@ -26,6 +26,8 @@ type Job struct {
 	// Signing holds the keys that sign a webhook, read with the claim:
 	// the keys current when the batch was claimed; empty when unsigned.
 	Signing []herald.SigningKey
+	// RetryWebhooks is the account's retry_failed_webhooks setting.
+	RetryWebhooks bool
 	// LeaseUntil is when another worker may take the job over.
 	LeaseUntil time.Time
 	// DigestID is the delivery whose digest this email belongs to: the
@@ -185,7 +187,8 @@ func (s *Store) jobs(ctx context.Context, ids []string, now time.Time) ([]Job, e
 	// A reader: each query starts a new snapshot, which holds the claim
 	// just committed, and the writer's one connection stays free. The ids
 	// come as one JSON array: one statement, prepared once, for any count.
-	st, err := s.stmts.get(ctx, s.r, `SELECT `+deliveryColumns+`, d.host, d.lease_until, e.payload, a.name, a.contact_email, d.digest_id
+	st, err := s.stmts.get(ctx, s.r, `SELECT `+deliveryColumns+`, d.host, d.lease_until, e.payload, a.name, a.contact_email, d.digest_id,
+		a.retry_failed_webhooks
 		FROM deliveries d JOIN events e ON e.id = d.event_id JOIN accounts a ON a.id = d.account_id
 		WHERE d.id IN `+s.jsonIDs(1)+` ORDER BY d.next_attempt_at`)
 	if err != nil {
@@ -201,10 +204,12 @@ func (s *Store) jobs(ctx context.Context, ids []string, now time.Time) ([]Job, e
 		var j Job
 		var until int64
 		var payload string
-		d, err := s.scanDelivery(rows, &j.Host, &until, &payload, &j.AccountName, &j.ContactEmail, &j.DigestID)
+		var retry int
+		d, err := s.scanDelivery(rows, &j.Host, &until, &payload, &j.AccountName, &j.ContactEmail, &j.DigestID, &retry)
 		if err != nil {
 			return nil, err
 		}
+		j.RetryWebhooks = retry != 0
 		j.Delivery, j.LeaseUntil, j.Payload = d, fromMillis(until), []byte(payload)
 		jobs = append(jobs, j)
 	}

@@ -29,6 +29,7 @@ type deliveryItem struct {
 	Test           bool            `json:"test"`
 	CreatedAt      time.Time       `json:"created_at"`
 	CompletedAt    *time.Time      `json:"completed_at"`
+	NextAttemptAt  *time.Time      `json:"next_attempt_at"`
 }
 
 func newDeliveryItem(d herald.Delivery) deliveryItem {
@@ -36,6 +37,8 @@ func newDeliveryItem(d herald.Delivery) deliveryItem {
 		Attempts: d.Attempts, Error: d.Error, Test: d.IsTest, CreatedAt: d.CreatedAt}
 	if e := catalog.ByKey(d.EventKey); e != nil {
 		it.EventType = e.Type
+	} else {
+		it.EventType = string(d.EventKey) // one of Herald's notices
 	}
 	if d.Channel == herald.ChannelWebhook {
 		it.Target = herald.MaskURL(d.Target)
@@ -49,6 +52,9 @@ func newDeliveryItem(d herald.Delivery) deliveryItem {
 	}
 	if !d.CompletedAt.IsZero() {
 		it.CompletedAt = &d.CompletedAt
+	}
+	if !d.NextAttemptAt.IsZero() {
+		it.NextAttemptAt = &d.NextAttemptAt
 	}
 	return it
 }
@@ -127,10 +133,10 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) error {
 		bad.Add("channel", "must be webhook or email")
 	}
 	switch st := herald.Status(q.Get("status")); st {
-	case "", herald.StatusPending, herald.StatusSucceeded, herald.StatusFailed:
+	case "", herald.StatusPending, herald.StatusSucceeded, herald.StatusFailed, herald.StatusSkipped:
 		f.Status = st
 	default:
-		bad.Add("status", "must be pending, succeeded or failed")
+		bad.Add("status", "must be pending, succeeded, failed or skipped")
 	}
 	if err := bad.Err(); err != nil {
 		return err

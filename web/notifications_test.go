@@ -19,7 +19,7 @@ const apiExampleSettings = `{
   }
 }`
 
-const apiExampleSettingsCompact = `{"webhook_url":"https://hooks.acme.test/in?token=s3cret","events":{` +
+const apiExampleSettingsCompact = `{"webhook_url":"https://hooks.acme.test/in?token=s3cret","retry_failed_webhooks":false,"events":{` +
 	`"integration_created":{"send_webhook":true,"email_subscribers":["ops@acme.test"],"email_digest_minutes":0},` +
 	`"tenant_created":{"send_webhook":true,"email_subscribers":[],"email_digest_minutes":0},` +
 	`"tenant_archived":{"send_webhook":false,"email_subscribers":[],"email_digest_minutes":0},` +
@@ -30,7 +30,7 @@ func TestNotificationsDefaultsListAllFiveEvents(t *testing.T) {
 	each(t, func(t *testing.T, b *bundle) {
 		b.account(100, "Acme Corp")
 		r := b.must(200, "GET", "/api/v1/accounts/100/notifications", platformToken, "")
-		want := `{"webhook_url":"","events":{` +
+		want := `{"webhook_url":"","retry_failed_webhooks":false,"events":{` +
 			`"integration_created":{"send_webhook":false,"email_subscribers":[],"email_digest_minutes":0},` +
 			`"tenant_created":{"send_webhook":false,"email_subscribers":[],"email_digest_minutes":0},` +
 			`"tenant_archived":{"send_webhook":false,"email_subscribers":[],"email_digest_minutes":0},` +

@@ -44,6 +44,8 @@ func (s *Server) routes() http.Handler {
 	handle("PUT /api/v1/accounts/{account_id}/signing", s.account(s.putSigning))
 	handle("POST /api/v1/accounts/{account_id}/signing/rotate", s.account(s.rotateSigning))
 	handle("GET /api/v1/accounts/{account_id}/signing/secret", s.account(s.getSigningSecret))
+	handle("GET /api/v1/accounts/{account_id}/webhook-status", s.account(s.getWebhookStatus))
+	handle("POST /api/v1/accounts/{account_id}/webhook-status/enable", s.account(s.enableWebhook))
 	handle("GET /api/v1/outbox/{message_id}", s.authenticated(s.getOutboxMessage))
 
 	handle("/api/", s.authenticated(notFound))

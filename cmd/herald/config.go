@@ -49,6 +49,11 @@ type Config struct {
 	SecretKey      string
 	SecretKeyFile  string
 	SigningOverlap time.Duration // how long a rotated signing key keeps signing
+	// RetrySchedule is the delays of failed webhooks' retries, for
+	// accounts that turn retries on (a string, as EmailRetrySchedule).
+	RetrySchedule string
+	DisableAfter  time.Duration
+	FailingNotice int
 }
 
 // setting describes one configuration knob: flag name, env var, default,
@@ -75,6 +80,9 @@ var settings = []setting{
 	{"retention", "HERALD_RETENTION", "720h", "how long completed deliveries, their attempts and events are kept"},
 	{"database-wait", "HERALD_DATABASE_WAIT", "0s", "how long serve waits at start for a database it cannot reach (not yet up, restarting), trying again, before it exits; 0s exits at once"},
 	{"email-retry-schedule", "HERALD_EMAIL_RETRY_SCHEDULE", dispatch.DefaultEmailRetrySchedule.String(), "delays before each retry of an email after a transient SMTP failure (4xx, connection error, timeout), comma-separated Go durations, each with up to +20% jitter; permanent (5xx) failures are not retried"},
+	{"retry-schedule", "HERALD_RETRY_SCHEDULE", dispatch.DefaultRetrySchedule.String(), "delays before each retry of a failed webhook, for accounts that turn retries on, comma-separated Go durations, each with up to ±20% jitter"},
+	{"webhook-disable-after", "HERALD_WEBHOOK_DISABLE_AFTER", "120h", "disable a webhook failing continuously this long (with at least 3 failed attempts)"},
+	{"webhook-failing-notice", "HERALD_WEBHOOK_FAILING_NOTICE", "10", "email the primary contact when a webhook has failed this many times in a row"},
 	{"frame-ancestors", "HERALD_FRAME_ANCESTORS", "'none'", "who may frame the pages: the Content-Security-Policy frame-ancestors value, e.g. https://platform.example.com"},
 	{"log-level", "HERALD_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"log-format", "HERALD_LOG_FORMAT", "text", "text or json"},
@@ -147,6 +155,17 @@ func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (C
 		errs = append(errs, fmt.Errorf("-database-wait: want a Go duration like 0s or 2m, got %q", get("database-wait")))
 	} else {
 		c.DatabaseWait = d
+	}
+	c.DisableAfter = duration("webhook-disable-after")
+	if sched, err := dispatch.ParseSchedule(get("retry-schedule")); err != nil {
+		errs = append(errs, fmt.Errorf("-retry-schedule: %w", err))
+	} else {
+		c.RetrySchedule = sched.String()
+	}
+	if n, err := strconv.Atoi(get("webhook-failing-notice")); err != nil || n < 1 {
+		errs = append(errs, fmt.Errorf("-webhook-failing-notice: want a positive number, got %q", get("webhook-failing-notice")))
+	} else {
+		c.FailingNotice = n
 	}
 	if sched, err := dispatch.ParseSchedule(get("email-retry-schedule")); err != nil {
 		errs = append(errs, fmt.Errorf("-email-retry-schedule: %w", err))

@@ -251,8 +251,13 @@ func newWorker(cfg Config, st *store.Store, webhooks *webhook.Sender, renderer *
 	if err != nil {
 		return nil, fmt.Errorf("-email-retry-schedule: %w", err)
 	}
+	webhookRetry, err := dispatch.ParseSchedule(cfg.RetrySchedule)
+	if err != nil {
+		return nil, fmt.Errorf("-retry-schedule: %w", err)
+	}
 	wc := dispatch.WorkerConfig{Store: st, Webhooks: webhooks, Renderer: renderer, WebhookTimeout: cfg.WebhookTimeout, Lease: cfg.Lease,
-		DeadAfter: cfg.HeartbeatTimeout, EmailRetry: retry, PublicURL: cfg.PublicURL, Observer: m, Logger: logger}
+		DeadAfter: cfg.HeartbeatTimeout, EmailRetry: retry, PublicURL: cfg.PublicURL, Observer: m, Logger: logger, RetrySchedule: webhookRetry,
+		Health: store.HealthPolicy{DisableAfter: cfg.DisableAfter, FailingNotice: cfg.FailingNotice}}
 	if cfg.SMTPURL != "" {
 		smtp, err := email.NewSMTP(cfg.SMTPURL)
 		if err != nil {
