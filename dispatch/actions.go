@@ -20,15 +20,10 @@ func Redeliver(ctx context.Context, s *store.Store, d herald.Delivery, now time.
 	}
 	target := d.Target
 	if d.Channel == herald.ChannelWebhook {
-		st, err := s.Settings(ctx, d.AccountID)
-		if err != nil {
+		var err error
+		if target, err = webhookTarget(ctx, s, d.AccountID); err != nil {
 			return err
 		}
-		if st.WebhookURL == "" {
-			return &herald.Error{Code: herald.CodeInvalid, Message: "no webhook URL is saved; save one to redeliver",
-				Fields: map[string]string{"webhook_url": "is empty"}}
-		}
-		target = st.WebhookURL
 	}
 	return s.Redeliver(ctx, d.ID, target, now)
 }

@@ -5,7 +5,9 @@ import (
 	"io"
 	"mime/quotedprintable"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -286,6 +288,120 @@ func TestFailingStreakNoticeOnceThenAutoDisable(t *testing.T) {
 		}
 		if failing != 1 || disabled != 1 {
 			t.Errorf("notices %q, want one failing and one disabled", got)
+		}
+	})
+}
+
+// A big replay to one slow host goes at that host's pace while another
+// account's webhooks are delivered beside it: the per-host limits hold.
+func TestBigReplayDoesNotStarveOthers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		release := make(chan struct{})
+		slow := newReceiver(t, func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		})
+		ok := newReceiver(t, nil)
+		h := newHarness(t, s, func(c *dispatch.WorkerConfig) { c.Concurrency, c.PerHost = 8, 2 })
+		t.Cleanup(func() { close(release) }) // before the worker stops: its sends return
+		h.account(400, "", slow.URL, map[herald.EventKey]herald.EventSettings{herald.RunFailed: {SendWebhook: true}})
+		h.account(401, "", ok.URL, map[herald.EventKey]herald.EventSettings{herald.RunFailed: {SendWebhook: true}})
+		ctx := context.Background()
+		created := time.Now().UTC().Add(-time.Hour).Truncate(time.Millisecond)
+		const missed = 500
+		for range missed {
+			ev := herald.Event{ID: herald.NewID("evt_", created), AccountID: 400, Key: herald.RunFailed, Fingerprint: "f", OccurredAt: created,
+				Payload: []byte(`{}`), CreatedAt: created}
+			d := herald.Delivery{ID: herald.NewID("dlv_", created), EventID: ev.ID, AccountID: 400, EventKey: herald.RunFailed,
+				Channel: herald.ChannelWebhook, Target: slow.URL, Status: herald.StatusSkipped, Error: "disabled", CreatedAt: created, CompletedAt: created}
+			if _, _, _, err := s.InsertEvent(ctx, ev, []herald.Delivery{d}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		replayed, remaining, err := dispatch.Replay(ctx, s, 400, created.Add(-time.Minute), time.Now(),
+			[]herald.Status{herald.StatusFailed, herald.StatusSkipped}, time.Now())
+		if err != nil || replayed != missed || remaining != 0 {
+			t.Fatalf("replay: %d, %d, %v", replayed, remaining, err)
+		}
+		for range 20 {
+			h.emit(401, "run_failed", specData["run_failed"])
+		}
+		h.settle(401, 10*time.Second)
+		ds, err := s.Deliveries(ctx, store.DeliveryFilter{AccountID: 400, Status: herald.StatusPending, Limit: missed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ds) < missed-10 {
+			t.Errorf("%d of the replayed %d still pending: the other account should not have waited for the replay", len(ds), missed)
+		}
+		if got := len(ok.bodies()); got != 20 {
+			t.Errorf("the other account's receiver got %d webhooks, want 20", got)
+		}
+	})
+}
+
+// concurrency is a receiver that answers status after a pause and
+// records how many requests were in flight as each arrived.
+type concurrency struct {
+	*receiver
+	mu      sync.Mutex
+	now     int
+	atStart []int
+}
+
+func newConcurrency(t *testing.T, status int) *concurrency {
+	c := &concurrency{}
+	c.receiver = newReceiver(t, func(w http.ResponseWriter, _ *http.Request) {
+		c.mu.Lock()
+		c.now++
+		c.atStart = append(c.atStart, c.now)
+		c.mu.Unlock()
+		time.Sleep(30 * time.Millisecond)
+		c.mu.Lock()
+		c.now--
+		c.mu.Unlock()
+		w.WriteHeader(status)
+	})
+	return c
+}
+
+func (c *concurrency) arrivals() []int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]int(nil), c.atStart...)
+}
+
+// A 429 slows every webhook to that host to one at a time; another host
+// keeps its parallel sends.
+func TestTooManyRequestsSlowsThatHostOnly(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		h := newHarness(t, s, func(c *dispatch.WorkerConfig) { c.PerHost, c.HostSlowdown = 4, time.Minute })
+		busy := newConcurrency(t, http.StatusTooManyRequests)
+		fine := newConcurrency(t, http.StatusOK)
+		h.account(500, "", busy.URL, map[herald.EventKey]herald.EventSettings{herald.RunFailed: {SendWebhook: true}})
+		h.account(501, "", fine.URL, map[herald.EventKey]herald.EventSettings{herald.RunFailed: {SendWebhook: true}})
+		for range 16 {
+			h.emit(500, "run_failed", specData["run_failed"])
+			h.emit(501, "run_failed", specData["run_failed"])
+		}
+		h.settle(500, 20*time.Second)
+		h.settle(501, 20*time.Second)
+		got := busy.arrivals()
+		if len(got) != 16 {
+			t.Fatalf("busy host got %d requests, want 16", len(got))
+		}
+		// The first sends went out together, before any 429 came back;
+		// every one after the first 429 went alone.
+		for i, n := range got[4:] {
+			if n != 1 {
+				t.Errorf("request %d to the 429 host arrived with %d in flight, want 1: %v", i+4, n, got)
+				break
+			}
+		}
+		if peak := slices.Max(fine.arrivals()); peak < 2 {
+			t.Errorf("the other host got at most %d at once: it should not be slowed", peak)
 		}
 	})
 }

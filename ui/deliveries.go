@@ -35,6 +35,8 @@ func newDeliveryRow(d herald.Delivery) deliveryRow {
 		Latency: d.Latency, Attempts: d.Attempts, Error: d.Error, Test: d.IsTest, CreatedAt: d.CreatedAt, Completed: d.CompletedAt}
 	if e := catalog.ByKey(d.EventKey); e != nil {
 		row.EventName = e.Name
+	} else if d.EventKey.IsNotice() {
+		row.EventName = "Webhook notice"
 	}
 	if d.Channel == herald.ChannelWebhook {
 		row.Target = herald.MaskURL(d.Target)
@@ -54,7 +56,7 @@ type deliveriesData struct {
 
 var (
 	channelOptions = []option{{"", "All channels"}, {"webhook", "Webhook"}, {"email", "Email"}}
-	statusOptions  = []option{{"", "All statuses"}, {"pending", "Pending"}, {"succeeded", "Succeeded"}, {"failed", "Failed"}}
+	statusOptions  = []option{{"", "All statuses"}, {"pending", "Pending"}, {"succeeded", "Succeeded"}, {"failed", "Failed"}, {"skipped", "Skipped"}}
 )
 
 func eventOptions() []option {
@@ -77,7 +79,7 @@ func (s *server) deliveriesPage(w http.ResponseWriter, r *http.Request, v *view)
 		f.Channel, body.Channel = c, string(c)
 	}
 	switch st := herald.Status(q.Get("status")); st {
-	case herald.StatusPending, herald.StatusSucceeded, herald.StatusFailed:
+	case herald.StatusPending, herald.StatusSucceeded, herald.StatusFailed, herald.StatusSkipped:
 		f.Status, body.Status = st, string(st)
 	}
 	ds, err := s.store.Deliveries(r.Context(), f)
@@ -111,10 +113,12 @@ func (s *server) deliveriesPage(w http.ResponseWriter, r *http.Request, v *view)
 		body.Rows = append(body.Rows, newDeliveryRow(d))
 	}
 	d := s.base(v, "deliveries", "Deliveries")
+	d.Flash = replayFlash(q)
 	d.Body = struct {
 		deliveriesData
 		Channels, Statuses []option
-	}{body, channelOptions, statusOptions}
+		ReplaySince        string // the replay form's default: a day ago
+	}{body, channelOptions, statusOptions, s.now().UTC().Add(-24 * time.Hour).Format("2006-01-02T15:04")}
 	s.render(w, r, http.StatusOK, "deliveries.html", d)
 }
 

@@ -35,6 +35,10 @@ type notificationsData struct {
 	// Unsubscribed lists who used an email's unsubscribe link, and when.
 	Unsubscribed []unsubscribedRow
 	Signing      signingData
+	// Retry is the retry_failed_webhooks switch; Health the webhook's
+	// state (health.go).
+	Retry  bool
+	Health herald.WebhookHealth
 }
 
 type unsubscribedRow struct {
@@ -88,8 +92,12 @@ func (s *server) notificationsData(r *http.Request, v *view) (notificationsData,
 	if err != nil {
 		return notificationsData{}, err
 	}
-	d := notificationsData{WebhookURL: st.WebhookURL, SwitchesActive: switchesActive(st.WebhookURL),
-		SavedURL: herald.MaskURL(st.WebhookURL), Contact: c.PrimaryContact, Events: settingsRows(st)}
+	h, err := s.store.WebhookHealth(r.Context(), v.account.ID, s.now())
+	if err != nil {
+		return notificationsData{}, err
+	}
+	d := notificationsData{WebhookURL: st.WebhookURL, SwitchesActive: switchesActive(st.WebhookURL), Retry: st.RetryFailedWebhooks,
+		SavedURL: herald.MaskURL(st.WebhookURL), Contact: c.PrimaryContact, Events: settingsRows(st), Health: h}
 	if d.Signing, err = s.signingData(r, v.account.ID); err != nil {
 		return notificationsData{}, err
 	}
@@ -110,8 +118,11 @@ func (s *server) notificationsPage(w http.ResponseWriter, r *http.Request, v *vi
 		return
 	}
 	d := s.base(v, "notifications", "Notifications & Webhooks")
-	if r.URL.Query().Get("saved") == "1" {
+	switch {
+	case r.URL.Query().Get("saved") == "1":
 		d.Flash = "Notification settings saved."
+	case r.URL.Query().Get("enabled") == "1":
+		d.Flash = "The webhook is on again. Replay what it missed from the Deliveries page."
 	}
 	d.Body = body
 	s.render(w, r, http.StatusOK, "notifications.html", d)
@@ -135,6 +146,9 @@ func (s *server) saveNotifications(w http.ResponseWriter, r *http.Request, v *vi
 		events[k] = ev
 	}
 	doc := map[string]any{"webhook_url": f.Get("webhook_url"), "events": events}
+	if _, on := f["retry_failed_webhooks"]; on {
+		doc["retry_failed_webhooks"] = true
+	}
 	st, err := herald.ParseSettings(r.Context(), doc, s.cfg.Guard)
 	if err == nil {
 		if err = s.store.PutSettings(r.Context(), v.account.ID, st); err == nil {
@@ -153,6 +167,7 @@ func (s *server) saveNotifications(w http.ResponseWriter, r *http.Request, v *vi
 		return
 	}
 	body.WebhookURL = f.Get("webhook_url")
+	_, body.Retry = f["retry_failed_webhooks"]
 	body.URLError = bad["webhook_url"]
 	body.SwitchesActive = switchesActive(body.WebhookURL)
 	for i := range body.Events {

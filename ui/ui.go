@@ -131,6 +131,8 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("POST /accounts/{id}/signing", s.account(true, s.saveSigning))
 	mux.HandleFunc("POST /accounts/{id}/signing/rotate", s.account(true, s.rotateSigning))
 	mux.HandleFunc("POST /accounts/{id}/signing/secret", s.account(true, s.revealSecret))
+	mux.HandleFunc("POST /accounts/{id}/notifications/enable", s.account(true, s.enableWebhook))
+	mux.HandleFunc("POST /accounts/{id}/deliveries/replay", s.account(true, s.replay))
 	mux.HandleFunc("GET /accounts/{id}/deliveries", s.account(false, s.deliveriesPage))
 	mux.HandleFunc("GET /accounts/{id}/deliveries/{delivery_id}", s.account(false, s.deliveryPage))
 	mux.HandleFunc("POST /accounts/{id}/deliveries/{delivery_id}/redeliver", s.account(true, s.redeliver))

@@ -46,6 +46,7 @@ func (s *Server) routes() http.Handler {
 	handle("GET /api/v1/accounts/{account_id}/signing/secret", s.account(s.getSigningSecret))
 	handle("GET /api/v1/accounts/{account_id}/webhook-status", s.account(s.getWebhookStatus))
 	handle("POST /api/v1/accounts/{account_id}/webhook-status/enable", s.account(s.enableWebhook))
+	handle("POST /api/v1/accounts/{account_id}/deliveries/replay", s.account(s.replay))
 	handle("GET /api/v1/outbox/{message_id}", s.authenticated(s.getOutboxMessage))
 
 	handle("/api/", s.authenticated(notFound))
