@@ -83,8 +83,8 @@ func OpenAPIDocument(b *catalog.Builder) ([]byte, error) {
 		webhooks[e.Type] = map[string]any{"post": op}
 	}
 	schemas["EventPayload"] = map[string]any{
-		"description": "A webhook payload: one of the five events, told apart by event_type.",
-		"oneOf":       payloads,
+		"description": "A webhook payload: one of the five events, told apart by event_type; or, for Herald's own notices to the primary contact (emailed, never sent as webhooks), a NoticePayload.",
+		"oneOf":       append(payloads, map[string]any{"$ref": "#/components/schemas/NoticePayload"}),
 	}
 	schemas["EventKey"] = map[string]any{
 		"type": "string", "enum": keys,

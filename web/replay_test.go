@@ -34,6 +34,16 @@ func TestGoneThenEnableAndReplay(t *testing.T) {
 		if len(emails) < 4 { // two events × (contact + subscriber), and the notice
 			t.Errorf("%d emails sent, want the 4 of the events and the notice", len(emails))
 		}
+		// The notice is an event of Herald's own, with its email.
+		notices := b.must(200, "GET", "/api/v1/accounts/100/deliveries?channel=email", key, "").body["data"].([]any)
+		for _, n := range notices {
+			if m := n.(map[string]any); m["key"] == "webhook_disabled" {
+				ev := b.must(200, "GET", "/api/v1/events/"+fmt.Sprint(m["event_id"]), key, "")
+				if p, _ := ev.body["payload"].(map[string]any); p["notice"] != "webhook_disabled" || !strings.Contains(fmt.Sprint(p["last_error"]), "410") {
+					t.Errorf("notice event = %s", ev.raw)
+				}
+			}
+		}
 		b.eventually("the disabled notice in the outbox", func() bool {
 			for _, m := range b.must(200, "GET", "/api/v1/accounts/100/outbox", key, "").body["data"].([]any) {
 				if strings.Contains(fmt.Sprint(m.(map[string]any)["subject"]), "Webhook disabled") {
