@@ -39,10 +39,10 @@ func (s *Store) Accounts(ctx context.Context, f AccountFilter) ([]AccountSummary
 	}
 	if f.State != "" {
 		args = append(args, f.State)
-		where = append(where, fmt.Sprintf("(%s) = $%d", accountListStateExpr, len(args)))
+		where = append(where, fmt.Sprintf("(%s) = $%d", webhookStateExpr, len(args)))
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT a.id, a.name, a.created_at, a.updated_at, a.contact_name, a.contact_email, `+accountListStateExpr+`
-		FROM accounts a`+accountListHealthJoin+` WHERE `+strings.Join(where, " AND ")+fmt.Sprintf(` ORDER BY a.id LIMIT %d`, f.Limit), args...)
+	rows, err := s.r.QueryContext(ctx, `SELECT a.id, a.name, a.created_at, a.updated_at, a.contact_name, a.contact_email, `+webhookStateExpr+`
+		FROM accounts a`+webhookHealthJoin+` WHERE `+strings.Join(where, " AND ")+fmt.Sprintf(` ORDER BY a.id LIMIT %d`, f.Limit), args...)
 	if err != nil {
 		return nil, wrap("accounts", err)
 	}

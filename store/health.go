@@ -23,6 +23,10 @@ const (
 		WHEN h.consecutive_failures > 0 THEN 'failing' ELSE 'healthy' END`
 )
 
+// WebhookStates are the states an account's webhook can be in (see
+// herald.WebhookState), for checking a filter by state.
+var WebhookStates = []string{string(herald.WebhookNone), string(herald.WebhookHealthy), string(herald.WebhookFailing), string(herald.WebhookDisabled)}
+
 // WebhookResult is how one webhook attempt went, for the health record.
 type WebhookResult struct {
 	AccountID int64
@@ -60,17 +64,18 @@ type HealthChange struct {
 
 // health is a webhook_health row.
 type health struct {
-	failures                                      int
-	lastSuccess, lastFailure, failingSince, since sql.NullInt64 // since: failing_notice_at
-	disabledAt                                    sql.NullInt64
-	lastError, disabledReason                     string
+	failures                               int
+	lastSuccess, lastFailure, failingSince sql.NullInt64
+	noticeAt                               sql.NullInt64 // failing_notice_at: the streak's notice is planned
+	disabledAt                             sql.NullInt64
+	lastError, disabledReason              string
 }
 
 const healthColumns = `h.consecutive_failures, h.last_success_at, h.last_failure_at, h.last_error, h.failing_since,
 	h.failing_notice_at, h.disabled_at, h.disabled_reason`
 
 func (h *health) dest() []any {
-	return []any{&h.failures, &h.lastSuccess, &h.lastFailure, &h.lastError, &h.failingSince, &h.since, &h.disabledAt, &h.disabledReason}
+	return []any{&h.failures, &h.lastSuccess, &h.lastFailure, &h.lastError, &h.failingSince, &h.noticeAt, &h.disabledAt, &h.disabledReason}
 }
 
 func nullTime(n sql.NullInt64) time.Time {
@@ -111,7 +116,7 @@ func (h *health) apply(r WebhookResult, p HealthPolicy) (disabled, failingNotice
 			h.lastSuccess = sql.NullInt64{Int64: at, Valid: true}
 		}
 		if !h.failingSince.Valid || at >= h.failingSince.Int64 {
-			h.failures, h.failingSince, h.since = 0, sql.NullInt64{}, sql.NullInt64{}
+			h.failures, h.failingSince, h.noticeAt = 0, sql.NullInt64{}, sql.NullInt64{}
 		}
 		return false, false
 	}
@@ -137,8 +142,8 @@ func (h *health) apply(r WebhookResult, p HealthPolicy) (disabled, failingNotice
 	case p.DisableAfter > 0 && span >= p.DisableAfter && h.failures >= cmp.Or(p.MinFailures, 3):
 		h.disable(at, fmt.Sprintf("every attempt failed for %s (%d in a row); the last: %s", spanText(span), h.failures, r.Error))
 		return true, false
-	case p.FailingNotice > 0 && h.failures >= p.FailingNotice && !h.since.Valid:
-		h.since = sql.NullInt64{Int64: at, Valid: true}
+	case p.FailingNotice > 0 && h.failures >= p.FailingNotice && !h.noticeAt.Valid:
+		h.noticeAt = sql.NullInt64{Int64: at, Valid: true}
 		return false, true
 	}
 	return false, false
@@ -211,7 +216,7 @@ func (s *Store) RecordWebhookResults(ctx context.Context, results []WebhookResul
 			}
 			_, err = tx.ExecContext(ctx, `UPDATE webhook_health SET consecutive_failures = $1, last_success_at = $2, last_failure_at = $3,
 				last_error = $4, failing_since = $5, failing_notice_at = $6, disabled_at = $7, disabled_reason = $8 WHERE account_id = $9`,
-				h.failures, h.lastSuccess, h.lastFailure, textSafe(h.lastError), h.failingSince, h.since, h.disabledAt, textSafe(h.disabledReason), id)
+				h.failures, h.lastSuccess, h.lastFailure, textSafe(h.lastError), h.failingSince, h.noticeAt, h.disabledAt, textSafe(h.disabledReason), id)
 			if err != nil {
 				return err
 			}

@@ -143,6 +143,11 @@ func TestDisablingSkipsWaitingWebhooksAndEnableResets(t *testing.T) {
 		if len(states) != 2 || states[1] != herald.WebhookDisabled || states[2] != herald.WebhookHealthy {
 			t.Errorf("states = %v", states)
 		}
+		// The operators' account list shows and filters by the state.
+		list, err := s.Accounts(ctx, store.AccountFilter{State: "disabled", Limit: 10})
+		if err != nil || len(list) != 1 || list[0].Account.ID != 1 || list[0].WebhookState != "disabled" {
+			t.Errorf("disabled accounts = %+v, %v", list, err)
+		}
 		// A second 410 while disabled is no new change.
 		if changes, err := s.RecordWebhookResults(ctx, []store.WebhookResult{{AccountID: 1, At: now, Gone: true}}, store.HealthPolicy{}); err != nil || len(changes) != 0 {
 			t.Errorf("second 410: %+v, %v", changes, err)
