@@ -5,6 +5,8 @@ import (
 	"io"
 	"mime/quotedprintable"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -311,9 +313,13 @@ func TestBigReplayDoesNotStarveOthers(t *testing.T) {
 		ctx := context.Background()
 		created := time.Now().UTC().Add(-time.Hour).Truncate(time.Millisecond)
 		const missed = 500
+		payload, err := os.ReadFile(filepath.Join("..", "catalog", "testdata", "run_failed.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
 		for range missed {
 			ev := herald.Event{ID: herald.NewID("evt_", created), AccountID: 400, Key: herald.RunFailed, Fingerprint: "f", OccurredAt: created,
-				Payload: []byte(`{}`), CreatedAt: created}
+				Payload: payload, CreatedAt: created}
 			d := herald.Delivery{ID: herald.NewID("dlv_", created), EventID: ev.ID, AccountID: 400, EventKey: herald.RunFailed,
 				Channel: herald.ChannelWebhook, Target: slow.URL, Status: herald.StatusSkipped, Error: "disabled", CreatedAt: created, CompletedAt: created}
 			if _, _, _, err := s.InsertEvent(ctx, ev, []herald.Delivery{d}); err != nil {
