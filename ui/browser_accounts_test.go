@@ -9,6 +9,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"herald"
+	"herald/store"
 )
 
 // An operator signs in to the account list, searches it, filters it by
@@ -43,6 +44,14 @@ func TestBrowserAccountList(t *testing.T) {
 			}
 		}
 	}
+	// Initech's webhook fails; Stark's answered 410 Gone, which disables it.
+	now := time.Now()
+	if _, err := e.st.RecordWebhookResults(t.Context(), []store.WebhookResult{
+		{AccountID: 3, At: now, Error: "HTTP 503"},
+		{AccountID: 6, At: now, Gone: true, Error: "HTTP 410"},
+	}, store.HealthPolicy{}); err != nil {
+		t.Fatal(err)
+	}
 	p := &page{t: t, ctx: ctx, e: e}
 	p.open("/signin")
 	p.typeInto("#email", "ops@herald.test")
@@ -66,6 +75,15 @@ func TestBrowserAccountList(t *testing.T) {
 	}
 
 	p.typeInto("#f-q", "")
+	p.do(chromedp.SetValue(chromedp.CSS("#f-state"), "failing"))
+	p.submitTo(".filters button", "/accounts?q=&state=failing")
+	if n, name := rowCount(), p.text("table.accounts tbody td[data-label=Name]"); n != 1 || name != "Initech" {
+		t.Errorf("filtering by failing shows %d rows, first %q", n, name)
+	}
+	if badge := p.text("table.accounts tbody .badge"); badge != "failing" {
+		t.Errorf("Initech's webhook shows as %q, want failing", badge)
+	}
+
 	p.do(chromedp.SetValue(chromedp.CSS("#f-state"), "none"))
 	p.submitTo(".filters button", "/accounts?q=&state=none")
 	names := evalJS[[]string](p, `[...document.querySelectorAll('table.accounts tbody td[data-label=Name]')].map(td => td.textContent.trim())`)
