@@ -7,7 +7,10 @@ import (
 )
 
 // For plans_test.go (package store_test): the queries whose plans matter.
-var DeliveriesQuery = deliveriesQuery
+var (
+	DeliveriesQuery = deliveriesQuery
+	OutboxQuery     = outboxQuery
+)
 
 const (
 	ClaimScan     = claimScan

@@ -29,13 +29,8 @@ func (s *Store) insertOutbox(ctx context.Context, tx *sql.Tx, m *OutboxMessage) 
 // Outbox lists an account's outbox messages, newest first, without their
 // bodies; after is the previous page's last id.
 func (s *Store) Outbox(ctx context.Context, accountID int64, after string, limit int) ([]OutboxMessage, error) {
-	q := `SELECT id, delivery_id, account_id, recipient, subject, '', NULL, created_at FROM outbox WHERE account_id = $1`
-	args := []any{accountID}
-	if after != "" {
-		q += ` AND id < $2`
-		args = append(args, after)
-	}
-	rows, err := s.r.QueryContext(ctx, q+fmt.Sprintf(` ORDER BY id DESC LIMIT %d`, limit), args...)
+	q, args := outboxQuery(accountID, after, limit)
+	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, wrap("outbox", err)
 	}
@@ -49,6 +44,18 @@ func (s *Store) Outbox(ctx context.Context, accountID int64, after string, limit
 		out = append(out, m)
 	}
 	return out, rows.Err()
+}
+
+// outboxQuery is the outbox list's query: newest first by id, read from
+// outbox_account_id (plans_test.go checks both engines use it, unsorted).
+func outboxQuery(accountID int64, after string, limit int) (string, []any) {
+	q := `SELECT id, delivery_id, account_id, recipient, subject, '', NULL, created_at FROM outbox WHERE account_id = $1`
+	args := []any{accountID}
+	if after != "" {
+		q += ` AND id < $2`
+		args = append(args, after)
+	}
+	return q + fmt.Sprintf(` ORDER BY id DESC LIMIT %d`, limit), args
 }
 
 // OutboxMessage returns one message, body included.

@@ -26,6 +26,8 @@ func TestQueryPlansUseTheirIndexes(t *testing.T) {
 		first, firstArgs := log(store.DeliveryFilter{})
 		failed, failedArgs := log(store.DeliveryFilter{Status: herald.StatusFailed, Channel: herald.ChannelEmail})
 		later, laterArgs := log(store.DeliveryFilter{After: "dlv_x"})
+		outbox, outboxArgs := store.OutboxQuery(1, "", 50)
+		outboxLater, outboxLaterArgs := store.OutboxQuery(1, "obx_x", 50)
 		for _, tc := range []struct {
 			name, q string
 			args    []any
@@ -35,6 +37,8 @@ func TestQueryPlansUseTheirIndexes(t *testing.T) {
 			{"delivery log", first, firstArgs, "deliveries_account_id", true},
 			{"delivery log, failed emails", failed, failedArgs, "deliveries_account_status", true},
 			{"delivery log, next page", later, laterArgs, "deliveries_account_id", true},
+			{"outbox", outbox, outboxArgs, "outbox_account_id", true},
+			{"outbox, next page", outboxLater, outboxLaterArgs, "outbox_account_id", true},
 			{"claim", store.ClaimScan, []any{now, 100}, "deliveries_due", true},
 			{"release a dead worker's leases", store.ReleaseLeases, []any{now, "w"}, "deliveries_due", false},
 			{"retention", store.PruneEvents, []any{now, 500}, "events_created", false},
