@@ -40,7 +40,9 @@
 //   - growth: ingest rate of -growth webhook events and delivery log
 //     reads (first page; a rare filter) on an empty database, then again
 //     with -stored deliveries already stored (seeded through the store in
-//     big transactions, herald stopped meanwhile).
+//     big transactions, herald stopped meanwhile). Each measured burst
+//     follows an unmeasured warm-up burst of -growth events on the same
+//     process, so both measurements are of a warm process.
 //   - postgres: the webhook case on PostgreSQL (-postgres).
 //
 // With -profile DIR, herald is built with -tags heraldpprof and serves
