@@ -98,9 +98,18 @@ func loadMasterKey(cfg Config, logger *slog.Logger, generate bool) (keySource, e
 }
 
 // writeKeyFile writes a new key file, mode 0600, refusing to replace one.
+// The key is written and synced under a temporary name first, then linked
+// into place: a process starting at the same moment either finds no file
+// or the whole key, never a file still being written.
 func writeKeyFile(path string, key []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
 		return err
 	}
 	if _, err := io.WriteString(f, seal.EncodeKey(key)+"\n"); err != nil {
@@ -111,7 +120,10 @@ func writeKeyFile(path string, key []byte) error {
 		f.Close()
 		return err
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Link(tmp, path) // fs.ErrExist when another process won
 }
 
 const secretsUsage = `usage: herald secrets rotate-key [-new-key-file PATH] [flags]
