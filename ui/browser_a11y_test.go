@@ -108,6 +108,38 @@ var a11yPages = []a11yPage{
 		p.do(chromedp.Click(chromedp.CSS("#unsubscribe")), chromedp.WaitVisible(chromedp.CSS("#unsubscribed")))
 	}},
 	{name: "notifications with an unsubscribe", as: "admin@acme.test", path: fixed("/accounts/1/notifications")},
+	{name: "deliveries, a replay refused", as: "admin@acme.test", path: fixed("/accounts/1/deliveries"), then: func(p *page) {
+		p.typeInto("#replay-since", "yesterday")
+		p.do(chromedp.Click(chromedp.CSS("#replay button")), chromedp.WaitVisible(chromedp.CSS("#page-error")))
+	}},
+	{name: "deliveries, replayed", as: "admin@acme.test", path: fixed("/accounts/1/deliveries"), then: func(p *page) {
+		p.typeInto("#replay-since", time.Now().UTC().Add(-time.Hour).Format("2006-01-02T15:04"))
+		p.do(chromedp.Click(chromedp.CSS("#replay button")), chromedp.WaitVisible(chromedp.CSS(".flash")))
+	}},
+	{name: "webhook failing", as: "admin@acme.test", path: func(f *a11yFix) string {
+		f.webhookResults(store.WebhookResult{Error: "HTTP 503"}, store.WebhookResult{Error: "HTTP 503"})
+		return "/accounts/1/notifications"
+	}},
+	{name: "webhook disabled, the banner", as: "admin@acme.test", path: func(f *a11yFix) string {
+		f.webhookResults(store.WebhookResult{Gone: true, Error: "HTTP 410"})
+		return "/accounts/1/notifications"
+	}, then: func(p *page) { p.do(chromedp.WaitVisible(chromedp.CSS("#webhook-disabled"))) }},
+	{name: "webhook disabled, viewer", as: "viewer@acme.test", path: fixed("/accounts/1/notifications")},
+	{name: "webhook turned back on", as: "admin@acme.test", path: fixed("/accounts/1/notifications"), then: func(p *page) {
+		p.do(chromedp.Click(chromedp.CSS("#enable-webhook")), chromedp.WaitVisible(chromedp.CSS(".flash")))
+	}},
+}
+
+// webhookResults records webhook outcomes of account 1, now, as the
+// worker does, for the health the tab shows.
+func (f *a11yFix) webhookResults(rs ...store.WebhookResult) {
+	f.e.t.Helper()
+	for i := range rs {
+		rs[i].AccountID, rs[i].At = 1, time.Now()
+	}
+	if _, err := f.e.st.RecordWebhookResults(context.Background(), rs, store.HealthPolicy{FailingNotice: 10}); err != nil {
+		f.e.t.Fatal(err)
+	}
 }
 
 // submitUnchecked submits the page's main form without the browser's own
