@@ -11,7 +11,7 @@ import (
 type DeliveryFilter struct {
 	EventType string // a settings key or wire name
 	Channel   string // "webhook" or "email"
-	Status    string // "pending", "succeeded", "failed"
+	Status    string // "pending", "succeeded", "failed", "skipped"
 	ListOptions
 }
 

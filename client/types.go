@@ -31,8 +31,11 @@ type EventSettings struct {
 // event key ("run_failed", ...); a PUT replaces the document whole, and
 // events left out take their defaults.
 type Settings struct {
-	WebhookURL string                   `json:"webhook_url"`
-	Events     map[string]EventSettings `json:"events"`
+	WebhookURL string `json:"webhook_url"`
+	// RetryFailedWebhooks tries failed webhooks again on the server's
+	// schedule; false (the default): each is sent once.
+	RetryFailedWebhooks bool                     `json:"retry_failed_webhooks"`
+	Events              map[string]EventSettings `json:"events"`
 }
 
 // APIKey is an account API key, without the key.
@@ -121,13 +124,15 @@ type DeliveryFields struct {
 	Key            string     `json:"key"`
 	Channel        string     `json:"channel"`
 	Target         string     `json:"target"`
-	Status         string     `json:"status"` // pending, succeeded, failed
+	Status         string     `json:"status"` // pending, succeeded, failed, skipped
 	ResponseStatus *int       `json:"response_status"`
 	Error          string     `json:"error"`
 	LatencyMS      *int64     `json:"latency_ms"`
 	Test           bool       `json:"test"`
 	CreatedAt      time.Time  `json:"created_at"`
 	CompletedAt    *time.Time `json:"completed_at"`
+	// NextAttemptAt is when a pending delivery's next try is scheduled.
+	NextAttemptAt *time.Time `json:"next_attempt_at"`
 }
 
 // Delivery is an item of the delivery log.
