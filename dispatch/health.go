@@ -2,8 +2,10 @@ package dispatch
 
 import (
 	"context"
-	"herald/store"
 	"time"
+
+	"herald"
+	"herald/store"
 )
 
 // Defaults of the webhook health policy (HERALD_WEBHOOK_DISABLE_AFTER,
@@ -33,13 +35,17 @@ func (w *Worker) recordHealth(batch []finished) {
 		changes, err := w.cfg.Store.RecordWebhookResults(ctx, rs, w.cfg.Health)
 		if err == nil {
 			for _, c := range changes {
+				if c.FailingNotice {
+					w.cfg.Logger.Warn("webhook failing", "account", c.AccountID, "consecutive_failures", c.Health.ConsecutiveFailures)
+					if err := planNotice(ctx, w.cfg.Store, c, herald.NoticeWebhookFailing, w.cfg.PublicURL, w.cfg.Now()); err != nil {
+						w.cfg.Logger.Error("planning a webhook notice failed", "account", c.AccountID, "err", err)
+					}
+				}
 				if c.Disabled {
 					w.cfg.Logger.Warn("webhook disabled", "account", c.AccountID, "reason", c.Health.DisabledReason, "skipped", c.Skipped)
-				} else {
-					w.cfg.Logger.Warn("webhook failing", "account", c.AccountID, "consecutive_failures", c.Health.ConsecutiveFailures)
-				}
-				if err := planNotice(ctx, w.cfg.Store, c, w.cfg.PublicURL, w.cfg.Now()); err != nil {
-					w.cfg.Logger.Error("planning a webhook notice failed", "account", c.AccountID, "err", err)
+					if err := planNotice(ctx, w.cfg.Store, c, herald.NoticeWebhookDisabled, w.cfg.PublicURL, w.cfg.Now()); err != nil {
+						w.cfg.Logger.Error("planning a webhook notice failed", "account", c.AccountID, "err", err)
+					}
 				}
 			}
 			cancel()

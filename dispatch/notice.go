@@ -16,7 +16,7 @@ import (
 // notice) with one email delivery, logged and sent like any other. The
 // idempotency key names the streak or the disabling, so a change is never
 // announced twice. An account without a primary contact gets none.
-func planNotice(ctx context.Context, s *store.Store, c store.HealthChange, publicURL string, now time.Time) error {
+func planNotice(ctx context.Context, s *store.Store, c store.HealthChange, kind herald.EventKey, publicURL string, now time.Time) error {
 	r, err := s.Recipients(ctx, c.AccountID)
 	if err != nil {
 		return err
@@ -25,9 +25,9 @@ func planNotice(ctx context.Context, s *store.Store, c store.HealthChange, publi
 	if contact == nil {
 		return nil
 	}
-	kind, mark := herald.NoticeWebhookFailing, c.Health.FailingSince
-	if c.Disabled {
-		kind, mark = herald.NoticeWebhookDisabled, c.Health.DisabledAt
+	mark := c.Health.FailingSince
+	if kind == herald.NoticeWebhookDisabled {
+		mark = c.Health.DisabledAt
 	}
 	payload, err := json.Marshal(email.Notice{
 		Kind: kind, AccountID: r.Account.ID, AccountName: r.Account.Name, WebhookURL: herald.MaskURL(r.Settings.WebhookURL),

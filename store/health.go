@@ -54,10 +54,13 @@ type HealthPolicy struct {
 // HealthChange is a transition the primary contact is told about.
 type HealthChange struct {
 	AccountID int64
-	// Disabled is set when the webhook was disabled; otherwise the streak
-	// reached the policy's FailingNotice.
+	// Disabled is set when the webhook was disabled.
 	Disabled bool
-	Health   herald.WebhookHealth
+	// FailingNotice is set when the streak reached the policy's
+	// FailingNotice; it may come with Disabled, when both happened in the
+	// same results (each has its own notice).
+	FailingNotice bool
+	Health        herald.WebhookHealth
 	// Skipped counts the account's waiting webhooks that became skipped.
 	Skipped int
 }
@@ -138,15 +141,16 @@ func (h *health) apply(r WebhookResult, p HealthPolicy) (disabled, failingNotice
 	switch {
 	case r.Gone:
 		h.disable(at, "the endpoint answered 410 Gone")
-		return true, false
+		disabled = true
 	case p.DisableAfter > 0 && span >= p.DisableAfter && h.failures >= cmp.Or(p.MinFailures, 3):
 		h.disable(at, fmt.Sprintf("every attempt failed for %s (%d in a row); the last: %s", spanText(span), h.failures, r.Error))
-		return true, false
-	case p.FailingNotice > 0 && h.failures >= p.FailingNotice && !h.noticeAt.Valid:
-		h.noticeAt = sql.NullInt64{Int64: at, Valid: true}
-		return false, true
+		disabled = true
 	}
-	return false, false
+	if p.FailingNotice > 0 && h.failures >= p.FailingNotice && !h.noticeAt.Valid {
+		h.noticeAt = sql.NullInt64{Int64: at, Valid: true}
+		failingNotice = true
+	}
+	return disabled, failingNotice
 }
 
 func (h *health) disable(at int64, reason string) {
@@ -210,8 +214,12 @@ func (s *Store) RecordWebhookResults(ctx context.Context, results []WebhookResul
 			var change *HealthChange
 			for _, r := range rs {
 				disabled, notice := h.apply(r, p)
-				if disabled || (notice && change == nil) {
-					change = &HealthChange{AccountID: id, Disabled: disabled}
+				if (disabled || notice) && change == nil {
+					change = &HealthChange{AccountID: id}
+				}
+				if change != nil {
+					change.Disabled = change.Disabled || disabled
+					change.FailingNotice = change.FailingNotice || notice
 				}
 			}
 			_, err = tx.ExecContext(ctx, `UPDATE webhook_health SET consecutive_failures = $1, last_success_at = $2, last_failure_at = $3,

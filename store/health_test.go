@@ -55,8 +55,9 @@ func TestWebhookHealthTransitions(t *testing.T) {
 		{"a new streak gets a new notice",
 			[][]store.WebhookResult{{fail(0), fail(1), fail(2)}, {ok(3)}, {fail(4), fail(5), fail(6)}}, herald.WebhookFailing, 3, 2, 0, "", 7},
 		{"a 410 disables at once", [][]store.WebhookResult{{gone}}, herald.WebhookDisabled, 1, 0, 1, "410 Gone", 1},
+		// The third failure both reaches the notice and disables: each has its notice.
 		{"failing for the span disables", [][]store.WebhookResult{{fail(0)}, {fail(30 * time.Minute)}, {fail(time.Hour)}, {fail(2 * time.Hour)}},
-			herald.WebhookDisabled, 4, 0, 1, "every attempt failed for 60 minutes (3 in a row); the last: HTTP 503", 4},
+			herald.WebhookDisabled, 4, 1, 1, "every attempt failed for 60 minutes (3 in a row); the last: HTTP 503", 4},
 		{"the span alone is not enough", [][]store.WebhookResult{{fail(0)}, {fail(2 * time.Hour)}}, herald.WebhookFailing, 2, 0, 0, "", 2},
 	}
 	for _, tt := range tests {
@@ -73,7 +74,8 @@ func TestWebhookHealthTransitions(t *testing.T) {
 					for _, c := range changes {
 						if c.Disabled {
 							disables++
-						} else {
+						}
+						if c.FailingNotice {
 							notices++
 						}
 					}
