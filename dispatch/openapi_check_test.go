@@ -2,7 +2,6 @@ package dispatch_test
 
 import (
 	"fmt"
-	"net/http"
 	"os"
 	"testing"
 
@@ -18,17 +17,4 @@ func TestMain(m *testing.M) {
 		fmt.Printf("openapi: validated %d webhooks\n", hooks)
 	}
 	os.Exit(code)
-}
-
-// checkWebhook checks a webhook the worker sent against the OpenAPI
-// document's webhooks: its headers and the event's payload schema.
-func checkWebhook(t testing.TB, r *http.Request, body []byte) {
-	c, err := apicheck.Shared()
-	if err != nil {
-		t.Error(err)
-		return
-	}
-	if err := c.Webhook(r, body); err != nil {
-		t.Error(err)
-	}
 }

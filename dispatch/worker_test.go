@@ -21,6 +21,7 @@ import (
 	"herald/netguard"
 	"herald/store"
 	"herald/store/storetest"
+	"herald/web/apicheck"
 	"herald/webhook"
 )
 
@@ -37,7 +38,7 @@ func newReceiver(t *testing.T, h http.HandlerFunc) *receiver {
 	r := &receiver{}
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		b, _ := io.ReadAll(req.Body)
-		checkWebhook(t, req, b)
+		apicheck.CheckWebhook(t, req, b)
 		r.mu.Lock()
 		r.got = append(r.got, req)
 		r.body = append(r.body, b)

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"herald/web/apicheck"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -27,7 +28,7 @@ func newHook(t *testing.T, status int) *hook {
 	h.status.Store(int32(status))
 	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
-		checkWebhook(t, r, b)
+		apicheck.CheckWebhook(t, r, b)
 		h.mu.Lock()
 		h.bodies = append(h.bodies, string(b))
 		h.paths = append(h.paths, r.URL.RequestURI())

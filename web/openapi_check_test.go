@@ -33,16 +33,3 @@ func checkExchange(t testing.TB, req *http.Request, body []byte, res *http.Respo
 		t.Error(err)
 	}
 }
-
-// checkWebhook checks a webhook a test receiver got against the
-// document's webhooks (headers and the event's payload schema).
-func checkWebhook(t testing.TB, r *http.Request, body []byte) {
-	c, err := apicheck.Shared()
-	if err != nil {
-		t.Error(err)
-		return
-	}
-	if err := c.Webhook(r, body); err != nil {
-		t.Error(err)
-	}
-}

@@ -13,6 +13,7 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	svix "github.com/svix/svix-webhooks/go"
+	"herald/web/apicheck"
 )
 
 // signedHook records every request, headers and body, for verification.
@@ -32,7 +33,7 @@ func newSignedHook(t *testing.T) *signedHook {
 	h := &signedHook{}
 	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
-		checkWebhook(t, r, b)
+		apicheck.CheckWebhook(t, r, b)
 		h.mu.Lock()
 		h.reqs = append(h.reqs, signedRequest{r.Header.Clone(), b})
 		h.mu.Unlock()

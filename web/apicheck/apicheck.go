@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"testing"
 
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
@@ -84,6 +85,21 @@ var Shared = sync.OnceValues(func() (*Checker, error) {
 	}
 	return New(doc)
 })
+
+// CheckWebhook reports, as an error of the test, a webhook a test
+// receiver got that does not match the document's webhooks (its headers
+// and the event's payload schema).
+func CheckWebhook(t testing.TB, r *http.Request, body []byte) {
+	t.Helper()
+	c, err := Shared()
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	if err := c.Webhook(r, body); err != nil {
+		t.Error(err)
+	}
+}
 
 // Counts says how much the checker has validated: API requests and
 // responses, requests the document and the server both refused, and
