@@ -14,7 +14,7 @@ type AccountFilter struct {
 	// Query matches a case-insensitive substring of the id, the name or
 	// the primary contact's email.
 	Query string
-	// State is one of WebhookStates, or "" for all.
+	// State is a herald.WebhookState, or "" for all.
 	State string
 	// After is the cursor: the last id of the previous page.
 	After int64
@@ -25,7 +25,7 @@ type AccountFilter struct {
 type AccountSummary struct {
 	Account        herald.Account
 	PrimaryContact *herald.Contact // nil when none is set
-	WebhookState   string          // one of WebhookStates
+	WebhookState   string          // a herald.WebhookState
 }
 
 // Accounts lists accounts by ascending id.

@@ -23,10 +23,6 @@ const (
 		WHEN h.consecutive_failures > 0 THEN 'failing' ELSE 'healthy' END`
 )
 
-// WebhookStates are the states an account's webhook can be in (see
-// herald.WebhookState), for checking a filter by state.
-var WebhookStates = []string{string(herald.WebhookNone), string(herald.WebhookHealthy), string(herald.WebhookFailing), string(herald.WebhookDisabled)}
-
 // WebhookResult is how one webhook attempt went, for the health record.
 type WebhookResult struct {
 	AccountID int64

@@ -3,7 +3,6 @@ package ui
 import (
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -37,7 +36,7 @@ func (s *server) accountsPage(w http.ResponseWriter, r *http.Request, v *view) {
 		body.Query = string([]rune(body.Query)[:herald.MaxNameLength])
 	}
 	f := store.AccountFilter{Query: body.Query, Limit: s.pageSize + 1}
-	if st := q.Get("state"); slices.Contains(store.WebhookStates, st) {
+	if st := q.Get("state"); herald.WebhookState(st).Valid() {
 		f.State, body.State = st, st
 	}
 	f.After, _ = strconv.ParseInt(q.Get("cursor"), 10, 64)

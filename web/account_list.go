@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"net/http"
-	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -28,7 +27,7 @@ func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request) error {
 	if utf8.RuneCountInString(f.Query) > herald.MaxNameLength {
 		bad.Add("q", "must be at most 200 characters")
 	}
-	if f.State != "" && !slices.Contains(store.WebhookStates, f.State) {
+	if f.State != "" && !herald.WebhookState(f.State).Valid() {
 		bad.Add("webhook_state", "must be none, healthy, failing or disabled")
 	}
 	if c := q.Get("cursor"); c != "" {
