@@ -63,6 +63,7 @@ type env struct {
 type envOptions struct {
 	publicURL, frameAncestors string
 	outbox                    bool
+	busyTimeout               time.Duration // the SQLite store's, when set
 }
 
 func newEnv(t testing.TB, databaseURL string, opts ...envOptions) *env {
@@ -71,7 +72,7 @@ func newEnv(t testing.TB, databaseURL string, opts ...envOptions) *env {
 	for _, x := range opts {
 		o = x
 	}
-	e := &env{t: t, st: storetest.Open(t, databaseURL), clock: newClock()}
+	e := &env{t: t, st: storetest.OpenWith(t, databaseURL, store.Options{BusyTimeout: o.busyTimeout}), clock: newClock()}
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e.hits.Add(1)
 		io.Copy(io.Discard, r.Body)

@@ -10,6 +10,7 @@ import (
 
 	"herald"
 	"herald/catalog"
+	"herald/store"
 )
 
 type eventRow struct {
@@ -207,6 +208,10 @@ func (s *server) sendTest(w http.ResponseWriter, r *http.Request, v *view) {
 		switch {
 		case err != nil && herald.ErrorCode(err) == herald.CodeInvalid:
 			res.Error, status = invalidMessage(err), http.StatusUnprocessableEntity
+		case store.Unavailable(err):
+			s.log.WarnContext(r.Context(), "ui: send test: database unavailable", "account", v.account.ID, "err", err)
+			res.Error, status = "Herald cannot reach its database right now, so the test was not sent. Try again in a moment.", http.StatusServiceUnavailable
+			w.Header().Set("Retry-After", strconv.Itoa(store.RetryAfterSeconds))
 		case err != nil:
 			s.log.ErrorContext(r.Context(), "ui: send test", "account", v.account.ID, "err", err)
 			res.Error, status = "The test could not be sent. Try again in a moment.", http.StatusInternalServerError

@@ -2,13 +2,11 @@ package web_test
 
 import (
 	"bytes"
-	"context"
-	"database/sql"
 	"path/filepath"
 	"testing"
 	"time"
 
-	_ "modernc.org/sqlite"
+	"herald/store/storetest"
 )
 
 // While another process holds the SQLite file's write lock past the busy
@@ -20,20 +18,7 @@ func TestLockedSQLiteAnswers503(t *testing.T) {
 	b := setup(t, "sqlite:"+path, options{busyTimeout: 100 * time.Millisecond})
 	b.account(1, "Acme Corp")
 
-	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	ctx := context.Background()
-	conn, err := other.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
+	unlock := storetest.LockSQLite(t, path)
 
 	event := `{"event_type": "run_failed", "account_id": 1, "idempotency_key": "k1", "data": {"run_id": 9876, "tenant_id": 789,
 		"tenant_name": "Widget Co", "integration_id": 42, "integration_name": "Shopify Integration"}}`
@@ -53,9 +38,7 @@ func TestLockedSQLiteAnswers503(t *testing.T) {
 		t.Errorf("the refused write changed the company: %s", r.raw)
 	}
 
-	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
-		t.Fatal(err)
-	}
+	unlock()
 	b.must(201, "PUT", "/api/v1/accounts/2", platformToken, `{"name": "Beta"}`)
 	b.must(200, "PUT", "/api/v1/accounts/1/company", platformToken, `{"primary_contact": {"name": "Bo", "email": "bo@acme.test"}}`)
 	b.must(202, "POST", "/api/v1/events", platformToken, event)

@@ -54,8 +54,18 @@ func Each(t *testing.T, fn func(t *testing.T, s *store.Store)) {
 // Open opens and migrates the store at databaseURL, closed at the test's end.
 func Open(t testing.TB, databaseURL string) *store.Store {
 	t.Helper()
+	return OpenWith(t, databaseURL, store.Options{})
+}
+
+// OpenWith is Open with options (a SQLite busy timeout, say); the master
+// key box is the test binary's unless opts has one.
+func OpenWith(t testing.TB, databaseURL string, opts store.Options) *store.Store {
+	t.Helper()
 	ctx := context.Background()
-	s, err := store.Open(ctx, databaseURL, store.Options{Secrets: Secrets(t, databaseURL)})
+	if opts.Secrets == nil {
+		opts.Secrets = Secrets(t, databaseURL)
+	}
+	s, err := store.Open(ctx, databaseURL, opts)
 	if err != nil {
 		t.Fatalf("open %s: %v", databaseURL, err)
 	}
