@@ -32,9 +32,12 @@ pg_bin() {
 	return 1
 }
 
+# free_port prints a port nobody listens on, from a random start, so
+# suites started together rarely pick the same one (start_postgres
+# tries again when they do).
 free_port() {
-	local p
-	for p in $(seq 55432 55532); do
+	local p start=$((55432 + RANDOM % 500))
+	for p in $(seq "$start" 55999) $(seq 55432 "$start"); do
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return 0
@@ -67,15 +70,24 @@ start_postgres() {
 	fi
 	local bin port
 	bin=$(pg_bin)
-	port=$(free_port)
 	pgdir=$(mktemp -d /tmp/herald-pg.XXXXXX)
 	chmod 755 "$pgdir"
 	[ "$(id -u)" = 0 ] && chown postgres "$pgdir"
 	trap stop_postgres EXIT
 	run_pg "$bin/initdb" -D "$pgdir/data" -U postgres --auth=trust --locale=C.UTF-8 --encoding=UTF8 >/dev/null
 	# fsync off: the tests need a server, not durability, and a fast one.
-	run_pg "$bin/pg_ctl" -D "$pgdir/data" -l "$pgdir/log" -w \
-		-o "-p $port -k $pgdir -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
+	# Another suite may take the port between free_port and the start:
+	# then try another.
+	local try
+	for try in 1 2 3 4 5; do
+		port=$(free_port)
+		if run_pg "$bin/pg_ctl" -D "$pgdir/data" -l "$pgdir/log" -w \
+			-o "-p $port -k $pgdir -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null; then
+			break
+		fi
+		[ "$try" = 5 ] && { cat "$pgdir/log" >&2; return 1; }
+		log "PostgreSQL could not start on port $port; trying another"
+	done
 	run_pg "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres herald_test
 	export HERALD_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/herald_test?sslmode=disable"
 	log "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
