@@ -7,18 +7,12 @@
 package email
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	netmail "net/mail"
 	"strings"
 	"time"
 	"unicode"
-
-	mail "github.com/wneessen/go-mail"
 
 	"herald"
 )
@@ -117,7 +111,7 @@ func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalidMessage, fmt.Sprintf(format, args...))
 }
 
-// reserved are headers a Message's Headers may not set: go-mail writes
+// reserved are headers a Message's Headers may not set: compose writes
 // them from the Message's own fields, and letting Headers set them would
 // allow a second recipient or a broken MIME structure.
 var reserved = map[string]bool{
@@ -125,72 +119,6 @@ var reserved = map[string]bool{
 	"sender": true, "subject": true, "date": true, "message-id": true,
 	"mime-version": true, "content-type": true, "content-transfer-encoding": true,
 	"content-disposition": true, "return-path": true,
-}
-
-// Bytes returns the full RFC 5322 message (multipart/alternative, text
-// then HTML), exactly as it would be sent; used for the outbox. The output
-// is deterministic: the MIME boundary is derived from the content.
-func (m Message) Bytes() ([]byte, error) {
-	msg, err := m.msg()
-	if err != nil {
-		return nil, err
-	}
-	var b bytes.Buffer
-	if _, err := msg.WriteTo(&b); err != nil {
-		return nil, fmt.Errorf("email: writing message: %w", err)
-	}
-	return b.Bytes(), nil
-}
-
-// msg builds the go-mail message, checking every field first so that a
-// bad Message fails here rather than halfway through an SMTP session.
-func (m Message) msg() (*mail.Msg, error) {
-	from, err := netmail.ParseAddress(m.From)
-	if err != nil {
-		return nil, invalid("from %q: %v", m.From, err)
-	}
-	to, err := parseRecipient(m.To)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkMessageID(m.MessageID); err != nil {
-		return nil, err
-	}
-	if m.Date.IsZero() {
-		return nil, invalid("no date")
-	}
-	if m.Text == "" {
-		return nil, invalid("no text body")
-	}
-
-	// A boundary from a hash of the content cannot occur in the content,
-	// and keeps Bytes deterministic for the outbox.
-	// (Hashed part by part: joining them first copied the whole email twice.)
-	h := sha256.New()
-	for i, part := range []string{m.MessageID, m.Text, m.HTML} {
-		if i > 0 {
-			h.Write([]byte{0})
-		}
-		io.WriteString(h, part)
-	}
-	sum := h.Sum(nil)
-	msg := mail.NewMsg(mail.WithNoDefaultUserAgent(), mail.WithBoundary("herald-"+hex.EncodeToString(sum[:12])))
-	msg.FromMailAddress(from)
-	msg.ToMailAddress(to)
-	msg.Subject(clean(m.Subject))
-	msg.SetMessageIDWithValue(m.MessageID)
-	msg.SetDateWithValue(m.Date)
-	for k, v := range m.Headers {
-		if !validHeaderName(k) || reserved[strings.ToLower(k)] {
-			return nil, invalid("header %q not allowed", k)
-		}
-		msg.SetGenHeader(mail.Header(k), clean(v))
-	}
-	msg.SetBodyString(mail.TypeTextPlain, m.Text)
-	if m.HTML != "" {
-		msg.AddAlternativeString(mail.TypeTextHTML, m.HTML)
-	}
-	return msg, nil
 }
 
 // parseRecipient accepts exactly one address: a list here would send one

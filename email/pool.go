@@ -9,8 +9,8 @@ import (
 	"sync"
 	"time"
 
-	mail "github.com/wneessen/go-mail"
-	"github.com/wneessen/go-mail/smtp"
+	"net/smtp"
+	"strconv"
 )
 
 // The pool's limits: connections open at once (sends beyond wait for one,
@@ -32,29 +32,36 @@ type pool struct {
 
 func (p *pool) init() { p.slots = make(chan struct{}, maxConns) }
 
-// conn is one SMTP connection: go-mail's client for it, and the network
+// conn is one SMTP connection, greeted, secured and authenticated:
+// net/smtp's client for it (the handshake and QUIT), and the network
 // connection under it, closed to abandon an exchange when a context ends.
 type conn struct {
-	c      *smtp.Client
-	raw    net.Conn
-	sent   int
-	idleAt time.Time
+	c          *smtp.Client
+	raw        net.Conn
+	pipelining bool // the server offers PIPELINING (RFC 2920)
+	smtputf8   bool // the server offers SMTPUTF8 (RFC 6531)
+	sent       int
+	idleAt     time.Time
 }
 
 // Send delivers m to its one recipient on an idle connection, or a new
-// one. ctx bounds the whole exchange, not only the dial: go-mail applies a
-// context to dialing only, so the connection is closed when ctx ends. A
-// reused connection that the server closed meanwhile fails before the
-// message is sent (at MAIL, with no reply); the message then goes on a
-// fresh connection, so a stale connection never fails a message.
+// one. ctx bounds the whole exchange: the connection is closed when ctx
+// ends. A reused connection that the server closed meanwhile fails before
+// the message is sent (at MAIL, with no reply); the message then goes on
+// a fresh connection, so a stale connection never fails a message.
 func (s *SMTP) Send(ctx context.Context, m Message) error {
-	msg, err := m.msg()
+	from, to, err := m.check()
 	if err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("email: send: %w", err)
 	}
+	buf := getBuffer(m.sizeHint())
+	defer putBuffer(buf)
+	*buf = dotStuff(m.compose((*buf)[:0], from, to))
+	env := envelope{from: from.Address, to: to.Address}
+
 	select {
 	case s.pool.slots <- struct{}{}:
 	case <-ctx.Done():
@@ -70,7 +77,7 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 			}
 		}
 		stop := context.AfterFunc(ctx, func() { c.raw.Close() })
-		err = s.client.SendWithSMTPClient(c.c, msg)
+		err = c.transact(env, *buf)
 		alive := stop()
 		switch {
 		case err == nil && alive:
@@ -81,7 +88,7 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 			return nil
 		}
 		c.raw.Close()
-		if reused && alive && stale(err) {
+		if reused && alive && errors.Is(err, errStale) {
 			// Its idle peers are likely as old: drop them too.
 			s.pool.drain()
 			continue
@@ -97,60 +104,60 @@ func (s *SMTP) sendErr(ctx context.Context, err error) error {
 	return fmt.Errorf("email: send to %s:%d: %w", s.host, s.port, err)
 }
 
-// stale reports whether err is a connection failing before the message
-// started (no SMTP reply at all): nothing was sent, so sending again on
-// another connection cannot make a duplicate.
-func stale(err error) bool {
-	var se *mail.SendError
-	return errors.As(err, &se) && (se.Reason == mail.ErrConnCheck || se.Reason == mail.ErrSMTPMailFrom) && se.ErrorCode() == 0
-}
-
-type dialKey struct{}
-
-// dialed receives the network connection dialConn made.
-type dialed struct {
-	ctx  context.Context // the send's, which closes the connection when it ends
-	conn net.Conn
-	stop func() bool
-}
-
-// dial opens a connection: greeting, EHLO, STARTTLS when offered, AUTH.
+// dial opens a connection: TCP (TLS for smtps), greeting, EHLO, STARTTLS
+// when offered, AUTH. ctx bounds it all.
 func (s *SMTP) dial(ctx context.Context) (*conn, error) {
-	d := &dialed{ctx: ctx}
-	c, err := s.client.DialToSMTPClientWithContext(context.WithValue(ctx, dialKey{}, d))
-	if d.conn == nil {
-		return nil, err
-	}
-	if !d.stop() || err != nil {
-		d.conn.Close() // go-mail leaves it open when the greeting or EHLO fails
-		if err == nil {
-			err = ctx.Err()
-		}
-		return nil, err
-	}
-	return &conn{c: c, raw: d.conn}, nil
-}
-
-// dialConn is go-mail's dialer: plain TCP, or TLS for smtps. It hands the
-// connection to dial, closing it if the send's context ends first.
-func (s *SMTP) dialConn(ctx context.Context, network, addr string) (net.Conn, error) {
+	addr := net.JoinHostPort(s.host, strconv.Itoa(s.port))
 	nd := &net.Dialer{}
-	var c net.Conn
+	var raw net.Conn
 	var err error
 	if s.implicitTLS {
-		c, err = (&tls.Dialer{NetDialer: nd, Config: s.tlsConfig}).DialContext(ctx, network, addr)
+		raw, err = (&tls.Dialer{NetDialer: nd, Config: s.tlsConfig}).DialContext(ctx, "tcp", addr)
 	} else {
-		c, err = nd.DialContext(ctx, network, addr)
+		raw, err = nd.DialContext(ctx, "tcp", addr)
 	}
 	if err != nil {
 		return nil, err
 	}
-	// The raw conn (a *tls.Conn for smtps) is returned unwrapped: go-mail
-	// recognises TLS by its type.
-	if d, ok := ctx.Value(dialKey{}).(*dialed); ok {
-		d.conn, d.stop = c, context.AfterFunc(d.ctx, func() { c.Close() })
+	stop := context.AfterFunc(ctx, func() { raw.Close() })
+	raw.SetDeadline(time.Now().Add(commandTimeout))
+	c, err := s.handshake(raw)
+	if !stop() && err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		raw.Close()
+		return nil, err
 	}
 	return c, nil
+}
+
+// handshake greets the server on raw and secures and authenticates the
+// session as the URL asks.
+func (s *SMTP) handshake(raw net.Conn) (*conn, error) {
+	// raw is a *tls.Conn for smtps: net/smtp recognises TLS by its type.
+	c, err := smtp.NewClient(raw, s.host)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Hello("localhost"); err != nil {
+		return nil, err
+	}
+	if ok, _ := c.Extension("STARTTLS"); ok && !s.implicitTLS {
+		if err := c.StartTLS(s.tlsConfig); err != nil {
+			return nil, fmt.Errorf("STARTTLS: %w", err)
+		}
+	}
+	if s.auth {
+		// PlainAuth refuses to send the password in the clear to a host
+		// other than localhost, 127.0.0.1 or ::1.
+		if err := c.Auth(smtp.PlainAuth("", s.user, s.pass, s.host)); err != nil {
+			return nil, fmt.Errorf("AUTH: %w", err)
+		}
+	}
+	pipelining, _ := c.Extension("PIPELINING")
+	utf8, _ := c.Extension("SMTPUTF8")
+	return &conn{c: c, raw: raw, pipelining: pipelining, smtputf8: utf8}, nil
 }
 
 // take returns the most recently used idle connection, or nil; it closes

@@ -9,17 +9,17 @@ import (
 	"net/url"
 	"strconv"
 	"time"
-
-	mail "github.com/wneessen/go-mail"
 )
 
-// commandTimeout bounds each SMTP command when the caller's context has
+// commandTimeout bounds each exchange with the server (the greeting and
+// handshake, a message's commands, its data) when the caller's context has
 // no earlier deadline.
 const commandTimeout = 30 * time.Second
 
 // SMTP sends over SMTP. It keeps connections open between messages and
 // sends many messages on each (see pool.go), as mail servers expect of a
-// sender of many messages. It is safe for concurrent use.
+// sender of many messages, and pipelines each message's commands when the
+// server offers it (see transaction.go). It is safe for concurrent use.
 type SMTP struct {
 	host        string
 	port        int
@@ -29,21 +29,18 @@ type SMTP struct {
 	// tlsConfig verifies the server for STARTTLS and implicit TLS; tests
 	// give it their own root CA.
 	tlsConfig *tls.Config
-	// client holds go-mail's settings; each connection is its own
-	// smtp.Client, dialled through it.
-	client *mail.Client
-	pool   pool
+	pool      pool
 }
 
 // NewSMTP returns an SMTP sender for rawURL:
 //
 //   - smtp://[user:pass@]host[:port]: port 587 by default; STARTTLS when
-//     the server offers it (go-mail's TLSOpportunistic), else plaintext.
+//     the server offers it, else plaintext.
 //   - smtps://[user:pass@]host[:port]: implicit TLS, port 465 by default.
 //
-// With a user, AUTH PLAIN is used. go-mail sends PLAIN credentials only
-// over TLS or to a loopback host (localhost, 127.0.0.1, ::1): to any other
-// host without TLS, Send fails rather than leak the password.
+// With a user, AUTH PLAIN is used. PLAIN credentials are sent only over
+// TLS or to a loopback host (localhost, 127.0.0.1, ::1): to any other host
+// without TLS, Send fails rather than leak the password.
 func NewSMTP(rawURL string) (*SMTP, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -77,27 +74,6 @@ func NewSMTP(rawURL string) (*SMTP, error) {
 		s.pass, _ = u.User.Password()
 	}
 	s.tlsConfig = &tls.Config{ServerName: s.host, MinVersion: tls.VersionTLS12}
-	opts := []mail.Option{
-		mail.WithPort(s.port),
-		mail.WithTimeout(commandTimeout),
-		mail.WithDialContextFunc(s.dialConn),
-		mail.WithTLSConfig(s.tlsConfig),
-		// A connection that went stale in the pool fails at MAIL and is
-		// replaced (pool.go): no NOOP round trip before every message.
-		mail.WithoutNoop(),
-	}
-	if s.implicitTLS {
-		// TLS is done by dialConn; WithSSL keeps go-mail from trying STARTTLS.
-		opts = append(opts, mail.WithSSL())
-	} else {
-		opts = append(opts, mail.WithTLSPolicy(mail.TLSOpportunistic))
-	}
-	if s.auth {
-		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthPlain), mail.WithUsername(s.user), mail.WithPassword(s.pass))
-	}
-	if s.client, err = mail.NewClient(s.host, opts...); err != nil {
-		return nil, fmt.Errorf("email: smtp client: %w", err)
-	}
 	s.pool.init()
 	return s, nil
 }
@@ -112,10 +88,6 @@ func Permanent(err error) bool {
 	}
 	if errors.Is(err, ErrInvalidMessage) {
 		return true
-	}
-	var se *mail.SendError
-	if errors.As(err, &se) {
-		return se.ErrorCode() >= 500 && se.ErrorCode() <= 599
 	}
 	var te *textproto.Error
 	if errors.As(err, &te) {

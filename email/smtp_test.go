@@ -14,6 +14,7 @@ import (
 	"log"
 	"math/big"
 	"net"
+	netmail "net/mail"
 	"strings"
 	"sync"
 	"testing"
@@ -505,6 +506,54 @@ func TestPermanent(t *testing.T) {
 	} {
 		if got := Permanent(tt.err); got != tt.want {
 			t.Errorf("Permanent(%v) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
+}
+
+// Every composed message arrives exactly as Bytes writes it, its lines
+// starting with a dot among them (dot-stuffed on the wire, unstuffed by
+// the server), over pipelined commands.
+func TestSMTPSendsExactBytes(t *testing.T) {
+	t.Parallel()
+	srv := &server{}
+	srv.start(t)
+	s := newSMTP(t, "smtp://"+srv.addr)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	want := map[string][]byte{}
+	for name, m := range composeCases(t) {
+		m.MessageID = strings.NewReplacer("/", ".", "_", ".").Replace(name) + "@localhost"
+		b, err := m.Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[m.MessageID] = b
+		if err := s.Send(ctx, m); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	s.pool.mu.Lock()
+	if len(s.pool.idle) != 1 || !s.pool.idle[0].pipelining {
+		t.Errorf("want one idle connection that pipelines, have %d", len(s.pool.idle))
+	}
+	s.pool.mu.Unlock()
+	got := srv.messages()
+	if len(got) != len(want) {
+		t.Fatalf("server received %d messages, want %d", len(got), len(want))
+	}
+	for _, r := range got {
+		msg, err := netmail.ReadMessage(bytes.NewReader(r.data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := msg.Header.Get("Message-Id")
+		w, ok := want[strings.Trim(id, "<>")]
+		if !ok {
+			t.Errorf("unexpected message %s", id)
+			continue
+		}
+		if !bytes.Equal(r.data, w) {
+			t.Errorf("%s: received\n%q\nwant\n%q", id, r.data, w)
 		}
 	}
 }

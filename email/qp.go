@@ -1,0 +1,80 @@
+package email
+
+// qpLine is the longest line appendQP writes, not counting CRLF.
+const qpLine = 76
+
+// qpLiteral marks the octets written as themselves: printable ASCII but
+// '=', and space and tab (encoded only at the end of a line).
+var qpLiteral = func() (t [256]bool) {
+	for c := '!'; c <= '~'; c++ {
+		t[c] = c != '='
+	}
+	t[' '], t['\t'] = true, true
+	return t
+}()
+
+const upperhex = "0123456789ABCDEF"
+
+// appendQP appends s quoted-printable encoded (RFC 2045, section 6.7) to
+// b: its line breaks (CRLF, LF or CR) as CRLF, lines of at most 76
+// octets with soft breaks, space or tab before a break encoded. The
+// output is exactly that of mime/quotedprintable's Writer, which the
+// tests check on random input, written in runs rather than a call per
+// octet.
+func appendQP(b []byte, s string) []byte {
+	line := len(b) // where the current output line starts
+	cr := false    // the last input octet was CR: a LF after it is the same break
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case qpLiteral[c]:
+			// A run of literal octets, cut into lines.
+			j := i + 1
+			for j < len(s) && qpLiteral[s[j]] {
+				j++
+			}
+			for i < j {
+				if len(b)-line == qpLine-1 {
+					b = append(b, "=\r\n"...)
+					line = len(b)
+				}
+				n := min(j-i, qpLine-1-(len(b)-line))
+				b = append(b, s[i:i+n]...)
+				i += n
+			}
+			cr = false
+			continue
+		case c == '\n' && cr:
+			cr = false // the LF of a CRLF
+		case c == '\n' || c == '\r':
+			cr = c == '\r'
+			b, _ = qpEndLine(b, line)
+			b = append(b, "\r\n"...)
+			line = len(b)
+		default:
+			b, line = qpEncode(b, line, c)
+		}
+		i++
+	}
+	b, _ = qpEndLine(b, line)
+	return b
+}
+
+// qpEncode appends c as =XX, after a soft break when the line has no room.
+func qpEncode(b []byte, line int, c byte) ([]byte, int) {
+	if qpLine-1-(len(b)-line) < 3 {
+		b = append(b, "=\r\n"...)
+		line = len(b)
+	}
+	return append(b, '=', upperhex[c>>4], upperhex[c&0x0f]), line
+}
+
+// qpEndLine encodes a space or tab that ends the line.
+func qpEndLine(b []byte, line int) ([]byte, int) {
+	if len(b) > line {
+		if c := b[len(b)-1]; c == ' ' || c == '\t' {
+			return qpEncode(b[:len(b)-1], line, c)
+		}
+	}
+	return b, line
+}
