@@ -73,22 +73,29 @@ func parseKinds() (map[string]kind, error) {
 
 // execute renders the kind's text and HTML parts from v, whose type
 // embeds frame.
-func (r *Renderer) execute(name string, v any) (text, html string, err error) {
-	k, ok := r.kinds[name]
-	if !ok {
-		return "", "", fmt.Errorf("email: no templates for %q", name)
-	}
-	var t, h strings.Builder
+func (r *Renderer) execute(kind string, v any) (text, html string, err error) {
 	// Sized for a notification up front: grown from empty, the builders
 	// had copied each part over and over (a quarter of the worker's
 	// allocations in the realistic benchmark).
-	t.Grow(2 << 10)
-	h.Grow(16 << 10)
-	if err := k.text.ExecuteTemplate(&t, "layout", v); err != nil {
-		return "", "", fmt.Errorf("email: %s text template: %w", name, err)
+	return r.executeTemplate(kind, "layout", v, 2<<10, 16<<10)
+}
+
+// executeTemplate renders the template called name (the layout or a
+// piece of it) of the kind's text and HTML sets, into builders of the
+// sizes given.
+func (r *Renderer) executeTemplate(kind, name string, v any, textSize, htmlSize int) (text, html string, err error) {
+	k, ok := r.kinds[kind]
+	if !ok {
+		return "", "", fmt.Errorf("email: no templates for %q", kind)
 	}
-	if err := k.html.ExecuteTemplate(&h, "layout", v); err != nil {
-		return "", "", fmt.Errorf("email: %s html template: %w", name, err)
+	var t, h strings.Builder
+	t.Grow(textSize)
+	h.Grow(htmlSize)
+	if err := k.text.ExecuteTemplate(&t, name, v); err != nil {
+		return "", "", fmt.Errorf("email: %s text template: %w", kind, err)
+	}
+	if err := k.html.ExecuteTemplate(&h, name, v); err != nil {
+		return "", "", fmt.Errorf("email: %s html template: %w", kind, err)
 	}
 	return t.String(), h.String(), nil
 }

@@ -22,6 +22,7 @@ type Renderer struct {
 	from   string // formatted From address
 	domain string // From's domain, the right side of Message-IDs
 	kinds  map[string]kind
+	shared renderCache
 }
 
 // NewRenderer returns a Renderer sending as from, an address such as
@@ -60,9 +61,14 @@ type view struct {
 }
 
 // Render renders n for the single recipient to at time now (the Date).
+//
+// What every recipient of an event shares (the subject, the body above
+// the footer and below it) is rendered once and kept (cache.go); only
+// the footer, which links to the recipient's unsubscribe link or the
+// settings, is rendered for each recipient. The result is the same as
+// rendering the whole layout for each (the tests check both ways).
 func (r *Renderer) Render(n Notification, to string, now time.Time) (Message, error) {
-	ev := catalog.ByKey(n.EventKey)
-	if ev == nil {
+	if catalog.ByKey(n.EventKey) == nil {
 		return Message{}, fmt.Errorf("email: unknown event key %q", n.EventKey)
 	}
 	rcpt, err := parseRecipient(to)
@@ -72,26 +78,42 @@ func (r *Renderer) Render(n Notification, to string, now time.Time) (Message, er
 	if err := checkDeliveryID(n.DeliveryID); err != nil {
 		return Message{}, err
 	}
-	fields, err := eventFields(ev, n.Payload)
+	e := r.shared.get(n.EventKey, n.AccountName, n.Payload)
+	e.once.Do(func() { r.renderShared(e, n) })
+	if e.err != nil {
+		return Message{}, e.err
+	}
+	text, html, err := r.executeTemplate("notification", "footer", n.footer(e.event, e.account), 256, 512)
 	if err != nil {
 		return Message{}, err
 	}
-	account := n.account(fields)
+	return r.message(n, rcpt, e.subject, e.textTop+text+e.textBottom, e.htmlTop+html+e.htmlBottom, e.accountID, now), nil
+}
+
+// renderShared renders into e what every recipient of n's event shares.
+func (r *Renderer) renderShared(e *sharedRender, n Notification) {
+	ev := catalog.ByKey(n.EventKey)
+	fields, err := eventFields(ev, n.Payload)
+	if err != nil {
+		e.err = err
+		return
+	}
+	e.event, e.account = ev.Name, n.account(fields)
+	e.accountID = get(fields, "account_id")
 
 	v := view{Title: ev.Name, Summary: summary(n.EventKey, fields)}
-	v.frame = n.footer(ev.Name, account)
-	v.Subject = subject(n.EventKey, account, fields)
+	v.Lang = "en"
+	v.Subject = subject(n.EventKey, e.account, fields)
 	v.Preheader = v.Summary
 	if l := get(fields, "admin_link"); n.EventKey == herald.RunFailed && isLink(l) {
 		v.Link = l
 	}
 	v.Rows = rows(fields)
-
-	text, html, err := r.execute("notification", v)
-	if err != nil {
-		return Message{}, err
+	e.subject = v.Subject
+	if e.textTop, e.htmlTop, e.err = r.executeTemplate("notification", "top", v, 2<<10, 16<<10); e.err != nil {
+		return
 	}
-	return r.message(n, rcpt, v.Subject, text, html, get(fields, "account_id"), now), nil
+	e.textBottom, e.htmlBottom, e.err = r.executeTemplate("notification", "bottom", v, 16, 128)
 }
 
 // message assembles the rendered email about n for rcpt.

@@ -16,7 +16,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 var testNow = time.Date(2026, 5, 4, 12, 0, 5, 0, time.UTC)
 
-func newRenderer(t *testing.T) *Renderer {
+func newRenderer(t testing.TB) *Renderer {
 	t.Helper()
 	r, err := NewRenderer("Herald <herald@localhost>")
 	if err != nil {
@@ -26,7 +26,7 @@ func newRenderer(t *testing.T) *Renderer {
 }
 
 // specPayload returns the spec example payload of the event with key k.
-func specPayload(t *testing.T, k herald.EventKey) []byte {
+func specPayload(t testing.TB, k herald.EventKey) []byte {
 	t.Helper()
 	ev := catalog.ByKey(k)
 	if ev == nil {
@@ -39,7 +39,7 @@ func specPayload(t *testing.T, k herald.EventKey) []byte {
 	return b
 }
 
-func specNotification(t *testing.T, k herald.EventKey) Notification {
+func specNotification(t testing.TB, k herald.EventKey) Notification {
 	return Notification{EventKey: k, AccountName: "Acme Corp", Payload: specPayload(t, k), DeliveryID: "dlv_01jtest"}
 }
 

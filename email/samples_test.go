@@ -31,7 +31,7 @@ var samples = map[string]func(t *testing.T, r *Renderer) map[string]Message{
 	},
 }
 
-func render(t *testing.T, r *Renderer, n Notification, to string) Message {
+func render(t testing.TB, r *Renderer, n Notification, to string) Message {
 	t.Helper()
 	m, err := r.Render(n, to, testNow)
 	if err != nil {
