@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -77,8 +76,9 @@ func (s *Store) Deliveries(ctx context.Context, f DeliveryFilter) ([]herald.Deli
 }
 
 // deliveriesQuery is the delivery log's query: newest first by id, read
-// from deliveries_account_id, or deliveries_account_status with a status
-// filter (plans_test.go checks both engines use them).
+// from deliveries_account_id, or deliveries_account_status with a filter
+// on a status other than succeeded or pending (plans_test.go checks both
+// engines use them).
 func deliveriesQuery(f DeliveryFilter) (string, []any) {
 	where := []string{"d.account_id = $1"}
 	args := []any{f.AccountID}
@@ -94,6 +94,11 @@ func deliveriesQuery(f DeliveryFilter) (string, []any) {
 	}
 	if f.Status != "" {
 		add("d.status = $%d", string(f.Status))
+		if f.Status != herald.StatusSucceeded && f.Status != herald.StatusPending {
+			// deliveries_account_status holds only the other statuses:
+			// its WHERE, repeated, lets both planners use it.
+			where = append(where, "d.status NOT IN ('succeeded', 'pending')")
+		}
 	}
 	if f.After != "" {
 		add("d.id < $%d", f.After)
@@ -144,10 +149,11 @@ func (s *Store) Attempts(ctx context.Context, deliveryID string) ([]herald.Attem
 		a.StartedAt, a.CompletedAt = fromMillis(started), fromMillis(completed)
 		a.ResponseStatus = int(status.Int64)
 		a.Latency = time.Duration(latency) * time.Millisecond
-		if err := json.Unmarshal([]byte(reqh), &a.RequestHeaders); err != nil {
+		var err error
+		if a.RequestHeaders, err = decodeHeaders(reqh); err != nil {
 			return nil, wrap("attempts", err)
 		}
-		if err := json.Unmarshal([]byte(resh), &a.ResponseHeaders); err != nil {
+		if a.ResponseHeaders, err = decodeHeaders(resh); err != nil {
 			return nil, wrap("attempts", err)
 		}
 		out = append(out, a)

@@ -59,3 +59,14 @@ func (s *Store) Explain(ctx context.Context, q string, args ...any) (string, err
 	})
 	return strings.Join(out, "\n"), err
 }
+
+// MigrateUpTo applies the migrations up to version last.
+func (s *Store) MigrateUpTo(ctx context.Context, last int) ([]int, error) {
+	return s.migrateUpTo(ctx, last)
+}
+
+// OutboxColumns are a message's recipient and subject as stored.
+func (s *Store) OutboxColumns(ctx context.Context, id string) (recipient, subject string, err error) {
+	err = s.r.QueryRowContext(ctx, `SELECT recipient, subject FROM outbox WHERE id = $1`, id).Scan(&recipient, &subject)
+	return recipient, subject, err
+}

@@ -25,6 +25,9 @@ func TestQueryPlansUseTheirIndexes(t *testing.T) {
 		}
 		first, firstArgs := log(store.DeliveryFilter{})
 		failed, failedArgs := log(store.DeliveryFilter{Status: herald.StatusFailed, Channel: herald.ChannelEmail})
+		succeeded, succeededArgs := log(store.DeliveryFilter{Status: herald.StatusSucceeded})
+		pending, pendingArgs := log(store.DeliveryFilter{Status: herald.StatusPending})
+		skipped, skippedArgs := log(store.DeliveryFilter{Status: herald.StatusSkipped})
 		later, laterArgs := log(store.DeliveryFilter{After: "dlv_x"})
 		outbox, outboxArgs := store.OutboxQuery(1, "", 50)
 		outboxLater, outboxLaterArgs := store.OutboxQuery(1, "obx_x", 50)
@@ -36,6 +39,9 @@ func TestQueryPlansUseTheirIndexes(t *testing.T) {
 		}{
 			{"delivery log", first, firstArgs, "deliveries_account_id", true},
 			{"delivery log, failed emails", failed, failedArgs, "deliveries_account_status", true},
+			{"delivery log, succeeded", succeeded, succeededArgs, "deliveries_account_id", true},
+			{"delivery log, pending", pending, pendingArgs, "deliveries_account_id", true},
+			{"delivery log, skipped", skipped, skippedArgs, "deliveries_account_status", true},
 			{"delivery log, next page", later, laterArgs, "deliveries_account_id", true},
 			{"outbox", outbox, outboxArgs, "outbox_account_id", true},
 			{"outbox, next page", outboxLater, outboxLaterArgs, "outbox_account_id", true},

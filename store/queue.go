@@ -378,11 +378,11 @@ var completeDeliveries = multiRow{
 
 // attemptRow is an attempt's values for the delivery_attempts INSERT.
 func attemptRow(a herald.Attempt) ([]any, error) {
-	reqh, err := json.Marshal(nonNil(a.RequestHeaders))
+	reqh, err := encodeHeaders(a.RequestHeaders)
 	if err != nil {
 		return nil, err
 	}
-	resh, err := json.Marshal(nonNil(a.ResponseHeaders))
+	resh, err := encodeHeaders(a.ResponseHeaders)
 	if err != nil {
 		return nil, err
 	}
@@ -390,15 +390,8 @@ func attemptRow(a herald.Attempt) ([]any, error) {
 	if a.ResponseStatus != 0 {
 		status = a.ResponseStatus
 	}
-	return []any{a.ID, a.DeliveryID, millis(a.StartedAt), millis(a.CompletedAt), a.Target, string(reqh), status, string(resh),
+	return []any{a.ID, a.DeliveryID, millis(a.StartedAt), millis(a.CompletedAt), a.Target, reqh, status, resh,
 		textSafe(a.ResponseBody), textSafe(a.Error), a.Latency.Milliseconds()}, nil
-}
-
-func nonNil(h map[string][]string) map[string][]string {
-	if h == nil {
-		return map[string][]string{}
-	}
-	return h
 }
 
 // textSafe makes a response body storable as TEXT in both engines:
