@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"herald"
 )
@@ -168,6 +169,23 @@ type Recipients struct {
 // Recipients reads account, company, settings and whether the webhook is
 // disabled in one query: ingest runs it for every event.
 func (s *Store) Recipients(ctx context.Context, accountID int64) (Recipients, error) {
+	if s.dialect != SQLite {
+		return s.readRecipients(ctx, accountID)
+	}
+	r, gen, ok := s.recipients.get(accountID)
+	if ok {
+		return r, nil
+	}
+	start := time.Now()
+	r, err := s.readRecipients(ctx, accountID)
+	if err == nil {
+		s.recipients.put(accountID, r, gen, start)
+	}
+	return r, err
+}
+
+// readRecipients reads Recipients from the database.
+func (s *Store) readRecipients(ctx context.Context, accountID int64) (Recipients, error) {
 	var r Recipients
 	var created, updated int64
 	var name, email, u, events string

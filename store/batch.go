@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"sync"
+	"sync/atomic"
 )
 
 // maxBatch bounds how many writes share one transaction.
@@ -104,7 +105,9 @@ func (b *batcher) commit(batch []batchReq) {
 	if len(batch) > 1 && b.s.dialect == Postgres {
 		ctx = context.WithValue(ctx, notifyKey{}, &notify)
 	}
-	err := b.s.Transact(ctx, func(tx *sql.Tx) error {
+	var changed atomic.Bool
+	ctx = context.WithValue(ctx, accountsChangedKey{}, &changed)
+	err := b.s.transact(ctx, func(tx *sql.Tx) error {
 		for _, r := range batch {
 			if err := r.fn(ctx, tx); err != nil {
 				return err
@@ -117,13 +120,20 @@ func (b *batcher) commit(batch []batchReq) {
 		return nil
 	})
 	if err == nil || len(batch) == 1 {
+		if changed.Load() {
+			b.s.recipients.changed() // before the callers return
+		}
 		for _, r := range batch {
 			r.reply <- err
 		}
 		return
 	}
 	for _, r := range batch {
-		r.reply <- b.s.Transact(ctx, func(tx *sql.Tx) error { return r.fn(ctx, tx) })
+		err := b.s.transact(ctx, func(tx *sql.Tx) error { return r.fn(ctx, tx) })
+		if changed.Load() {
+			b.s.recipients.changed()
+		}
+		r.reply <- err
 	}
 }
 

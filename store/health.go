@@ -218,6 +218,9 @@ func (s *Store) RecordWebhookResults(ctx context.Context, results []WebhookResul
 					change.FailingNotice = change.FailingNotice || notice
 				}
 			}
+			if h.disabledAt.Valid != wasDisabled {
+				accountsChanged(ctx) // ingest plans its webhooks as skipped from now
+			}
 			_, err = tx.ExecContext(ctx, `UPDATE webhook_health SET consecutive_failures = $1, last_success_at = $2, last_failure_at = $3,
 				last_error = $4, failing_since = $5, failing_notice_at = $6, disabled_at = $7, disabled_reason = $8 WHERE account_id = $9`,
 				h.failures, h.lastSuccess, h.lastFailure, textSafe(h.lastError), h.failingSince, h.noticeAt, h.disabledAt, textSafe(h.disabledReason), id)

@@ -45,6 +45,8 @@ type Store struct {
 	stmts stmtCache
 	// batch groups concurrent writes into shared commits (batch.go).
 	batch *batcher
+	// recipients keeps what ingest reads of an account (SQLite only).
+	recipients recipientsCache
 
 	unsub unsubscribeTokens // see unsubscribe.go
 
@@ -195,8 +197,17 @@ func (s *Store) Close() error {
 }
 
 // Transact runs fn in a write transaction: committed when fn returns nil,
-// rolled back when it returns an error or panics.
-func (s *Store) Transact(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
+// rolled back when it returns an error or panics. What ingest keeps of
+// accounts is read again afterwards (recipients_cache.go): writes through
+// Transact are the ones that change accounts, and they are rare.
+func (s *Store) Transact(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	defer s.recipients.changed()
+	return s.transact(ctx, fn)
+}
+
+// transact is Transact for the batcher's writes, which leave accounts
+// alone or say when they do not (accountsChanged).
+func (s *Store) transact(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
