@@ -20,7 +20,7 @@ func (e *Event) ParseData(raw map[string]any) (Data, herald.Fields) {
 	var bad herald.Fields
 	out := make(Data, len(e.Fields))
 	known := make(map[string]bool, len(e.Fields))
-	for _, f := range e.DataFields() {
+	for f := range e.DataFields() {
 		known[f.Name] = true
 		v, ok := raw[f.Name]
 		if !ok || v == nil {
@@ -74,7 +74,7 @@ func (e *Event) ParseData(raw map[string]any) (Data, herald.Fields) {
 // ExampleData is the spec example's own fields of the event.
 func (e *Event) ExampleData() Data {
 	d := make(Data, len(e.Fields))
-	for _, f := range e.DataFields() {
+	for f := range e.DataFields() {
 		d[f.Name] = f.Example
 	}
 	return d
@@ -85,7 +85,7 @@ func (e *Event) ExampleData() Data {
 func (e *Event) Canonical(d Data) []byte {
 	var w objectWriter
 	w.begin(false)
-	for _, f := range e.DataFields() {
+	for f := range e.DataFields() {
 		w.field(f.Name, d[f.Name])
 	}
 	return w.end()

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"herald"
 )
@@ -63,23 +62,8 @@ func (s *Store) newEventInsert(ctx context.Context, ev herald.Event, ds []herald
 	}
 	// One statement per plan size: a plan has at most 52 rows (a webhook,
 	// the primary contact, 50 subscribers), so few are ever prepared.
-	var sb strings.Builder
-	sb.WriteString(`INSERT INTO deliveries (id, event_id, seq, account_id, event_key, channel, target, host, is_test, status, attempts,
-		next_attempt_at, created_at, error, completed_at) VALUES `)
-	const cols = 15
-	ins.deliveryArgs = make([]any, 0, cols*len(ds))
+	ins.deliveryArgs = make([]any, 0, insertDeliveries.cols*len(ds))
 	for i, d := range ds {
-		if i > 0 {
-			sb.WriteByte(',')
-		}
-		sb.WriteByte('(')
-		for c := range cols {
-			if c > 0 {
-				sb.WriteByte(',')
-			}
-			fmt.Fprintf(&sb, "$%d", len(ins.deliveryArgs)+c+1)
-		}
-		sb.WriteByte(')')
 		isTest := 0
 		if d.IsTest {
 			isTest = 1
@@ -95,7 +79,7 @@ func (s *Store) newEventInsert(ctx context.Context, ev herald.Event, ds []herald
 		ins.deliveryArgs = append(ins.deliveryArgs, d.ID, d.EventID, i, d.AccountID, string(d.EventKey), string(d.Channel), s.sealTarget(d.Channel, d.Target),
 			hostOf(d.Channel, d.Target), isTest, string(d.Status), d.Attempts, millis(due), millis(d.CreatedAt), d.Error, completed)
 	}
-	if ins.deliveries, err = s.writeStmt(ctx, sb.String()); err != nil {
+	if ins.deliveries, err = s.writeStmt(ctx, s.multiRowSQL(insertDeliveries, len(ds))); err != nil {
 		return ins, err
 	}
 	ins.digest = s.newDigestHold(ds)
@@ -104,6 +88,9 @@ func (s *Store) newEventInsert(ctx context.Context, ev herald.Event, ds []herald
 	}
 	return ins, err
 }
+
+var insertDeliveries = multiRow{prefix: `INSERT INTO deliveries (id, event_id, seq, account_id, event_key, channel, target, host, is_test,
+	status, attempts, next_attempt_at, created_at, error, completed_at) VALUES `, cols: 15}
 
 // exec runs the writes in tx; created is false when the idempotency key
 // was taken, and then nothing was written.

@@ -43,6 +43,8 @@ type Store struct {
 	now   func() time.Time
 	box   *seal.Box // seals webhook URLs and signing keys (secrets.go)
 	stmts stmtCache
+	// multiRows holds the text of multi-row statements by size (rows.go).
+	multiRows sync.Map
 	// batch groups concurrent writes into shared commits (batch.go).
 	batch *batcher
 	// recipients keeps what ingest reads of an account (SQLite only).
