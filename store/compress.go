@@ -13,7 +13,7 @@ import (
 // Outbox messages are stored DEFLATE-compressed with a preset dictionary:
 // rendered notification emails (one of each event, as rendered when it was
 // made). A message shares most of its bytes with them (headers, layout,
-// CSS, footer), so a ~9 KB message is stored in ~200 bytes, and is read
+// CSS, footer), so a ~9 KB message is stored in ~450 bytes, and is read
 // back byte for byte. A dictionary never changes once released: a new one
 // gets the next version byte, and old rows keep theirs, so emails stay
 // readable whatever the templates become.
