@@ -38,11 +38,12 @@ func (m Message) Bytes() ([]byte, error) {
 	return b, nil
 }
 
-// sizeHint is a little more than the composed message's size, so that
-// composing does not grow the buffer: quoted-printable adds about a
-// tenth to HTML and more to non-ASCII text.
+// sizeHint is more than the composed message's size, so that composing
+// (and hashing the content for the boundary in the spare room) does not
+// grow the buffer: quoted-printable adds a third to HTML (every "=" is
+// "=3D") and more to non-ASCII text.
 func (m Message) sizeHint() int {
-	return 2048 + len(m.Subject)*3 + (len(m.Text)+len(m.HTML))*9/8
+	return 2048 + len(m.Subject)*3 + (len(m.Text)+len(m.HTML))*2
 }
 
 // envelope is what the SMTP transaction needs of a message: the bare
@@ -134,7 +135,7 @@ func (m Message) compose(b []byte, from, to *netmail.Address) []byte {
 		b = append(b, textHeader...)
 		return appendQP(b, m.Text)
 	}
-	boundary := m.boundary()
+	boundary := m.boundary(b)
 	b = append(b, "Content-Type: multipart/alternative;\r\n boundary="...)
 	b = append(b, boundary...)
 	b = append(b, "\r\n\r\n--"...)
@@ -152,16 +153,16 @@ func (m Message) compose(b []byte, from, to *netmail.Address) []byte {
 
 // boundary is the MIME boundary: from a hash of the content, so that it
 // cannot occur in the content, and the same message always has the same
-// bytes (for the outbox).
-func (m Message) boundary() string {
-	h := sha256.New()
-	h.Write([]byte(m.MessageID))
-	h.Write([]byte{0})
-	h.Write([]byte(m.Text))
-	h.Write([]byte{0})
-	h.Write([]byte(m.HTML))
-	var sum [sha256.Size]byte
-	h.Sum(sum[:0])
+// bytes (for the outbox). The content is hashed in b's spare room, which
+// is left as it was: hashing through hash.Hash had copied each part to
+// the heap first.
+func (m Message) boundary(b []byte) string {
+	scratch := append(b[len(b):], m.MessageID...)
+	scratch = append(scratch, 0)
+	scratch = append(scratch, m.Text...)
+	scratch = append(scratch, 0)
+	scratch = append(scratch, m.HTML...)
+	sum := sha256.Sum256(scratch)
 	return "herald-" + hex.EncodeToString(sum[:12])
 }
 

@@ -110,7 +110,8 @@ func (r *Renderer) renderShared(e *sharedRender, n Notification) {
 	}
 	v.Rows = rows(fields)
 	e.subject = v.Subject
-	if e.textTop, e.htmlTop, e.err = r.executeTemplate("notification", "top", v, 2<<10, 16<<10); e.err != nil {
+	// Sized for the spec's run_failed example, the largest (2 and 7 KB).
+	if e.textTop, e.htmlTop, e.err = r.executeTemplate("notification", "top", v, 3<<10, 8<<10); e.err != nil {
 		return
 	}
 	e.textBottom, e.htmlBottom, e.err = r.executeTemplate("notification", "bottom", v, 16, 128)

@@ -1,10 +1,10 @@
 package email
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/textproto"
-	"strings"
 	"sync"
 	"time"
 )
@@ -112,10 +112,10 @@ func isASCII(s string) bool {
 // DATA command, in place: a line starting with "." gets a second one,
 // and the message ends with CRLF "." CRLF (RFC 5321, section 4.5.2).
 func dotStuff(b []byte) []byte {
-	if len(b) > 0 && !strings.HasSuffix(string(b[max(0, len(b)-2):]), "\r\n") {
+	if !bytes.HasSuffix(b, []byte("\r\n")) && len(b) > 0 {
 		b = append(b, "\r\n"...)
 	}
-	n := strings.Count(string(b), "\n.")
+	n := bytes.Count(b, []byte("\n."))
 	if len(b) > 0 && b[0] == '.' {
 		n++
 	}
@@ -123,16 +123,15 @@ func dotStuff(b []byte) []byte {
 	b = append(b, make([]byte, n)...)
 	// Copy from the end, one stuffed line at a time.
 	w := len(b)
-	for r := end; n > 0; {
+	for r := end; n > 0; n-- {
 		// The start of the last line starting with "." (0 when only
 		// the first line is left).
-		i := strings.LastIndex(string(b[:r]), "\n.") + 1
+		i := bytes.LastIndex(b[:r], []byte("\n.")) + 1
 		w -= r - i
 		copy(b[w:], b[i:r])
 		w--
 		b[w] = '.'
 		r = i
-		n--
 	}
 	return append(b, ".\r\n"...)
 }
