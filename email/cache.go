@@ -17,6 +17,7 @@ type sharedRender struct {
 	event, account     string // the event's name and the account's, for footers
 	// The text and HTML layouts above the footer and below it.
 	textTop, textBottom, htmlTop, htmlBottom string
+	encoded                                  encodedTops
 }
 
 // renderCacheSize bounds the cache: it keeps between renderCacheSize and

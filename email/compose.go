@@ -129,11 +129,15 @@ func (m Message) compose(b []byte, from, to *netmail.Address) []byte {
 	b = appendHeader(b, "From", from.String())
 	b = appendHeader(b, "To", to.String())
 
+	var tops encodedTops
+	if m.encoded != nil {
+		tops = *m.encoded
+	}
 	const textHeader = "Content-Transfer-Encoding: quoted-printable\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n"
 	const htmlHeader = "Content-Transfer-Encoding: quoted-printable\r\nContent-Type: text/html; charset=UTF-8\r\n\r\n"
 	if m.HTML == "" {
 		b = append(b, textHeader...)
-		return appendQP(b, m.Text)
+		return tops.text.append(b, m.Text)
 	}
 	boundary := m.boundary(b)
 	b = append(b, "Content-Type: multipart/alternative;\r\n boundary="...)
@@ -141,11 +145,11 @@ func (m Message) compose(b []byte, from, to *netmail.Address) []byte {
 	b = append(b, "\r\n\r\n--"...)
 	b = append(b, boundary...)
 	b = append(b, "\r\n"+textHeader...)
-	b = appendQP(b, m.Text)
+	b = tops.text.append(b, m.Text)
 	b = append(b, "\r\n--"...)
 	b = append(b, boundary...)
 	b = append(b, "\r\n"+htmlHeader...)
-	b = appendQP(b, m.HTML)
+	b = tops.html.append(b, m.HTML)
 	b = append(b, "\r\n--"...)
 	b = append(b, boundary...)
 	return append(b, "--\r\n"...)

@@ -101,6 +101,11 @@ type Message struct {
 	// "<delivery id>@<From's domain>"; Bytes adds the brackets.
 	MessageID string
 	Date      time.Time
+
+	// encoded, when set, holds the quoted-printable form of how Text and
+	// HTML start, shared by the copies of an event (cache.go); compose
+	// uses it while they still start that way.
+	encoded *encodedTops
 }
 
 // ErrInvalidMessage marks a Message that cannot be written or sent as it

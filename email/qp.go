@@ -1,5 +1,7 @@
 package email
 
+import "strings"
+
 // qpLine is the longest line appendQP writes, not counting CRLF.
 const qpLine = 76
 
@@ -22,6 +24,14 @@ const upperhex = "0123456789ABCDEF"
 // tests check on random input, written in runs rather than a call per
 // octet.
 func appendQP(b []byte, s string) []byte {
+	b, _ = appendQPFresh(b, s)
+	return b
+}
+
+// appendQPFresh is appendQP, and reports whether the encoder ended as it
+// starts: at the start of a line, not after a CR (whose LF would not be
+// a second line break).
+func appendQPFresh(b []byte, s string) ([]byte, bool) {
 	line := len(b) // where the current output line starts
 	cr := false    // the last input octet was CR: a LF after it is the same break
 	for i := 0; i < len(s); {
@@ -57,7 +67,7 @@ func appendQP(b []byte, s string) []byte {
 		i++
 	}
 	b, _ = qpEndLine(b, line)
-	return b
+	return b, len(b) == line && !cr
 }
 
 // qpEncode appends c as =XX, after a soft break when the line has no room.
@@ -77,4 +87,40 @@ func qpEndLine(b []byte, line int) ([]byte, int) {
 		}
 	}
 	return b, line
+}
+
+// encodedTops are the quoted-printable forms of how an event's text and
+// HTML parts start (the layout above the footer), encoded once for all
+// its copies.
+type encodedTops struct{ text, html encodedTop }
+
+// encodedTop is the start of a part and its encoding. The encoder ends
+// it as it starts (after a line break), so the part's encoding is the
+// top's followed by the rest's.
+type encodedTop struct {
+	raw string
+	qp  []byte
+}
+
+// encodeTops encodes the tops, those after which the encoder starts
+// afresh (the layouts' end with a line break).
+func encodeTops(text, html string) encodedTops {
+	return encodedTops{encodeTop(text), encodeTop(html)}
+}
+
+func encodeTop(s string) encodedTop {
+	qp, fresh := appendQPFresh(make([]byte, 0, len(s)*3/2+64), s)
+	if !fresh || s == "" {
+		return encodedTop{}
+	}
+	return encodedTop{s, qp}
+}
+
+// append appends the part s quoted-printable encoded, the top from its
+// encoding when s starts with it.
+func (t encodedTop) append(b []byte, s string) []byte {
+	if t.raw != "" && strings.HasPrefix(s, t.raw) {
+		return appendQP(append(b, t.qp...), s[len(t.raw):])
+	}
+	return appendQP(b, s)
 }

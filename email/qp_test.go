@@ -6,6 +6,8 @@ import (
 	"mime/quotedprintable"
 	"strings"
 	"testing"
+
+	"herald"
 )
 
 // stdQP is mime/quotedprintable's encoding of s, which appendQP must
@@ -61,4 +63,43 @@ func FuzzAppendQP(f *testing.F) {
 			t.Fatalf("appendQP(%q)\n got %q\nwant %q", s, got, want)
 		}
 	})
+}
+
+// A part encoded from its top's encoding is the part encoded whole.
+func TestEncodedTop(t *testing.T) {
+	t.Parallel()
+	alphabet := []string{"a", " ", "\t", "\r", "\n", "\r\n", "=", "é", strings.Repeat("z", 70)}
+	rng := rand.New(rand.NewPCG(3, 4))
+	random := func() string {
+		var sb strings.Builder
+		for range rng.IntN(40) {
+			sb.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		return sb.String()
+	}
+	used := 0
+	for range 3000 {
+		top, rest := random(), random()
+		e := encodeTop(top)
+		if got, want := string(e.append(nil, top+rest)), string(appendQP(nil, top+rest)); got != want {
+			t.Fatalf("top %q, rest %q:\n got %q\nwant %q", top, rest, got, want)
+		}
+		// A part that does not start with the top is encoded whole.
+		if got, want := string(e.append(nil, rest)), string(appendQP(nil, rest)); got != want {
+			t.Fatalf("rest %q without top %q:\n got %q\nwant %q", rest, top, got, want)
+		}
+		if e.raw != "" {
+			used++
+		}
+	}
+	if used < 500 {
+		t.Errorf("only %d tops of 3000 encoded ahead", used)
+	}
+	// The layouts' tops are, in every sample.
+	for _, k := range herald.EventKeys() {
+		m := render(t, newRenderer(t), specNotification(t, k), "ann@acme.test")
+		if m.encoded == nil || m.encoded.text.raw == "" || m.encoded.html.raw == "" {
+			t.Errorf("%s: tops not encoded ahead", k)
+		}
+	}
 }

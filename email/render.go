@@ -87,7 +87,9 @@ func (r *Renderer) Render(n Notification, to string, now time.Time) (Message, er
 	if err != nil {
 		return Message{}, err
 	}
-	return r.message(n, rcpt, e.subject, e.textTop+text+e.textBottom, e.htmlTop+html+e.htmlBottom, e.accountID, now), nil
+	m := r.message(n, rcpt, e.subject, e.textTop+text+e.textBottom, e.htmlTop+html+e.htmlBottom, e.accountID, now)
+	m.encoded = &e.encoded
+	return m, nil
 }
 
 // renderShared renders into e what every recipient of n's event shares.
@@ -115,6 +117,7 @@ func (r *Renderer) renderShared(e *sharedRender, n Notification) {
 		return
 	}
 	e.textBottom, e.htmlBottom, e.err = r.executeTemplate("notification", "bottom", v, 16, 128)
+	e.encoded = encodeTops(e.textTop, e.htmlTop)
 }
 
 // message assembles the rendered email about n for rcpt.
