@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"net/smtp"
+	"slices"
 	"strconv"
 )
 
@@ -39,6 +40,7 @@ type conn struct {
 	c          *smtp.Client
 	raw        net.Conn
 	pipelining bool // the server offers PIPELINING (RFC 2920)
+	chunking   bool // the server offers CHUNKING (RFC 3030): BDAT
 	smtputf8   bool // the server offers SMTPUTF8 (RFC 6531)
 	sent       int
 	idleAt     time.Time
@@ -57,9 +59,9 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("email: send: %w", err)
 	}
-	buf := getBuffer(m.sizeHint())
+	buf := getBuffer(headroom + m.sizeHint())
 	defer putBuffer(buf)
-	*buf = dotStuff(m.compose((*buf)[:0], from, to))
+	*buf = m.compose((*buf)[:headroom], from, to)
 	env := envelope{from: from.Address, to: to.Address}
 
 	select {
@@ -77,7 +79,7 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 			}
 		}
 		stop := context.AfterFunc(ctx, func() { c.raw.Close() })
-		err = c.transact(env, *buf)
+		err = c.transact(env, *buf, headroom)
 		alive := stop()
 		switch {
 		case err == nil && alive:
@@ -155,9 +157,11 @@ func (s *SMTP) handshake(raw net.Conn) (*conn, error) {
 			return nil, fmt.Errorf("AUTH: %w", err)
 		}
 	}
-	pipelining, _ := c.Extension("PIPELINING")
-	utf8, _ := c.Extension("SMTPUTF8")
-	return &conn{c: c, raw: raw, pipelining: pipelining, smtputf8: utf8}, nil
+	has := func(ext string) bool {
+		ok, _ := c.Extension(ext)
+		return ok && !slices.Contains(s.without, ext)
+	}
+	return &conn{c: c, raw: raw, pipelining: has("PIPELINING"), chunking: has("CHUNKING"), smtputf8: has("SMTPUTF8")}, nil
 }
 
 // take returns the most recently used idle connection, or nil; it closes

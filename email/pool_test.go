@@ -109,17 +109,23 @@ func TestSMTPConcurrentSendsShareBoundedConnections(t *testing.T) {
 // failing the message, and the message is sent once.
 func TestSMTPStaleConnectionIsReplaced(t *testing.T) {
 	t.Parallel()
-	srv := &server{}
-	srv.start(t)
-	s := newSMTP(t, "smtp://"+srv.addr)
-	sendN(t, s, 1)
-	srv.hangUp()
-	sendN(t, s, 1)
-	if got := len(srv.messages()); got != 2 {
-		t.Errorf("server received %d messages, want 2", got)
-	}
-	if got := srv.connections(); got != 2 {
-		t.Errorf("%d connections, want 2", got)
+	for _, mode := range transactModes {
+		t.Run(mode.name, func(t *testing.T) {
+			t.Parallel()
+			srv := &server{}
+			srv.start(t)
+			s := newSMTP(t, "smtp://"+srv.addr)
+			s.without = mode.without
+			sendN(t, s, 1)
+			srv.hangUp()
+			sendN(t, s, 1)
+			if got := len(srv.messages()); got != 2 {
+				t.Errorf("server received %d messages, want 2", got)
+			}
+			if got := srv.connections(); got != 2 {
+				t.Errorf("%d connections, want 2", got)
+			}
+		})
 	}
 }
 

@@ -30,6 +30,10 @@ type SMTP struct {
 	// give it their own root CA.
 	tlsConfig *tls.Config
 	pool      pool
+	// without lists extensions not to use though the server offers
+	// them, so that the tests can take each path of transact with one
+	// server.
+	without []string
 }
 
 // NewSMTP returns an SMTP sender for rawURL:

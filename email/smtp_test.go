@@ -15,6 +15,7 @@ import (
 	"math/big"
 	"net"
 	netmail "net/mail"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -311,33 +312,49 @@ func TestSMTPFailures(t *testing.T) {
 		{"closed port", nil, "", false, "refused"},
 		{"starttls with an untrusted cert", &server{tls: &tls.Config{Certificates: []tls.Certificate{selfSignedOther(t)}}}, "", false, "certificate"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			addr := closed
-			if tt.srv != nil {
-				tt.srv.start(t)
-				addr = tt.srv.addr
-			}
-			s := newSMTP(t, "smtp://"+tt.userURL+addr)
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			err := s.Send(ctx, testMessage(t, "ann@acme.test"))
-			if err == nil {
-				t.Fatal("Send succeeded")
-			}
-			t.Logf("err: %v", err)
-			if !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("err = %v, want one containing %q", err, tt.want)
-			}
-			if Permanent(err) != tt.permanent {
-				t.Errorf("Permanent(%v) = %v, want %v", err, !tt.permanent, tt.permanent)
-			}
-			if tt.srv != nil && len(tt.srv.messages()) != 0 {
-				t.Errorf("a message arrived")
-			}
-		})
+	for _, mode := range transactModes {
+		for _, tt := range tests {
+			t.Run(mode.name+"/"+tt.name, func(t *testing.T) {
+				t.Parallel()
+				addr := closed
+				if tt.srv != nil {
+					// A server each.
+					tt.srv = &server{rcptErr: tt.srv.rcptErr, user: tt.srv.user, pass: tt.srv.pass, tls: tt.srv.tls}
+					tt.srv.start(t)
+					addr = tt.srv.addr
+				}
+				s := newSMTP(t, "smtp://"+tt.userURL+addr)
+				s.without = mode.without
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				err := s.Send(ctx, testMessage(t, "ann@acme.test"))
+				if err == nil {
+					t.Fatal("Send succeeded")
+				}
+				t.Logf("err: %v", err)
+				if !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("err = %v, want one containing %q", err, tt.want)
+				}
+				if Permanent(err) != tt.permanent {
+					t.Errorf("Permanent(%v) = %v, want %v", err, !tt.permanent, tt.permanent)
+				}
+				if tt.srv != nil && len(tt.srv.messages()) != 0 {
+					t.Errorf("a message arrived")
+				}
+			})
+		}
 	}
+}
+
+// transactModes are the ways transact can send a message, each taken by
+// ignoring extensions the test server offers.
+var transactModes = []struct {
+	name    string
+	without []string
+}{
+	{"bdat", nil},
+	{"data pipelined", []string{"CHUNKING"}},
+	{"one command at a time", []string{"CHUNKING", "PIPELINING"}},
 }
 
 // selfSignedOther is a certificate the client does not trust.
@@ -520,9 +537,19 @@ func TestPermanent(t *testing.T) {
 // the server), over pipelined commands.
 func TestSMTPSendsExactBytes(t *testing.T) {
 	t.Parallel()
+	for _, mode := range transactModes {
+		t.Run(mode.name, func(t *testing.T) {
+			t.Parallel()
+			testSendsExactBytes(t, mode.without)
+		})
+	}
+}
+
+func testSendsExactBytes(t *testing.T, without []string) {
 	srv := &server{}
 	srv.start(t)
 	s := newSMTP(t, "smtp://"+srv.addr)
+	s.without = without
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	want := map[string][]byte{}
@@ -538,8 +565,10 @@ func TestSMTPSendsExactBytes(t *testing.T) {
 		}
 	}
 	s.pool.mu.Lock()
-	if len(s.pool.idle) != 1 || !s.pool.idle[0].pipelining {
-		t.Errorf("want one idle connection that pipelines, have %d", len(s.pool.idle))
+	if len(s.pool.idle) != 1 {
+		t.Errorf("want one idle connection, have %d", len(s.pool.idle))
+	} else if c := s.pool.idle[0]; c.pipelining == slices.Contains(without, "PIPELINING") || c.chunking == slices.Contains(without, "CHUNKING") {
+		t.Errorf("connection pipelining %v, chunking %v, want the server's extensions but %q", c.pipelining, c.chunking, without)
 	}
 	s.pool.mu.Unlock()
 	got := srv.messages()

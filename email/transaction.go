@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/textproto"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -15,88 +16,121 @@ import (
 // cannot make a duplicate.
 var errStale = errors.New("connection closed before the first reply")
 
-// transact sends one message on c: MAIL, RCPT and DATA, then the message,
-// already dot-stuffed and ended (dotStuff). When the server offers
-// PIPELINING the three commands go in one write and their replies are
-// read together (RFC 2920), so a message costs two round trips, not
-// four; the message itself goes in one write. Any failure leaves c
-// unusable: the caller closes it.
-func (c *conn) transact(env envelope, data []byte) error {
+// headroom is the room kept before a message in its send buffer, where
+// transact writes the commands that precede it, so that they and the
+// message go in one write.
+const headroom = 1024
+
+// transact sends one message on c: buf[at:] is the message as composed,
+// buf[:at] room for the commands. Any failure leaves c unusable: the
+// caller closes it.
+//
+// When the server offers PIPELINING (RFC 2920) and CHUNKING (RFC 3030),
+// MAIL, RCPT and BDAT go with the message in one write, and the three
+// replies come back together: one round trip a message. With PIPELINING
+// alone, MAIL, RCPT and DATA go in one write and the dot-stuffed message
+// in another: two. Otherwise each command waits for its reply.
+func (c *conn) transact(env envelope, buf []byte, at int) error {
 	c.raw.SetDeadline(time.Now().Add(commandTimeout))
-	t := c.c.Text
+	msg := buf[at:]
 	mail := "MAIL FROM:<" + env.from + ">"
 	if c.smtputf8 && (!isASCII(env.from) || !isASCII(env.to)) {
 		mail += " SMTPUTF8"
 	}
-	cmds := []struct {
-		line, name string
-		code       int
-	}{
-		{mail, "MAIL FROM", 25},
-		{"RCPT TO:<" + env.to + ">", "RCPT TO", 25},
-		{"DATA", "DATA", 354},
-	}
-	answered := false
-	read := func(name string, code int) error {
-		_, _, err := t.ReadResponse(code)
-		var te *textproto.Error
-		switch {
-		case err == nil:
-			answered = true
-			return nil
-		case errors.As(err, &te):
-			return fmt.Errorf("%s: %w", name, err)
-		case !answered:
-			return fmt.Errorf("%s: %w: %w", name, errStale, err)
+	rcpt := "RCPT TO:<" + env.to + ">"
+	r := replies{t: c.c.Text}
+	w := c.c.Text.W
+	switch {
+	case c.pipelining && c.chunking:
+		cmds := mail + "\r\n" + rcpt + "\r\nBDAT " + strconv.Itoa(len(msg)) + " LAST\r\n"
+		if len(cmds) <= at {
+			// bufio passes a write larger than its buffer straight
+			// through, and flushes a smaller one at once: one write.
+			start := at - len(cmds)
+			copy(buf[start:], cmds)
+			w.Write(buf[start:])
+		} else {
+			w.WriteString(cmds)
+			w.Write(msg)
 		}
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	if c.pipelining {
-		for _, cmd := range cmds {
-			t.W.WriteString(cmd.line)
-			t.W.WriteString("\r\n")
-		}
-		if err := t.W.Flush(); err != nil {
+		if err := w.Flush(); err != nil {
 			return fmt.Errorf("MAIL FROM: %w: %w", errStale, err)
 		}
-		// Every reply is read before giving up, as RFC 2920 asks; the
-		// first failure is the one reported. Should DATA be accepted
-		// after a failure, the caller's closing the connection ends the
-		// message before it starts.
-		var first error
-		for _, cmd := range cmds {
-			if err := read(cmd.name, cmd.code); err != nil && first == nil {
-				first = err
-			}
+		// Should MAIL or RCPT fail, the server reads the chunk and refuses
+		// it too: no recipient, no message.
+		return r.all(reply{"MAIL FROM", 25}, reply{"RCPT TO", 25}, reply{"BDAT", 25})
+	case c.pipelining:
+		w.WriteString(mail + "\r\n" + rcpt + "\r\nDATA\r\n")
+		if err := w.Flush(); err != nil {
+			return fmt.Errorf("MAIL FROM: %w: %w", errStale, err)
 		}
-		if first != nil {
-			return first
+		// Should DATA be accepted after a failure, the caller's closing
+		// the connection ends the message before it starts.
+		if err := r.all(reply{"MAIL FROM", 25}, reply{"RCPT TO", 25}, reply{"DATA", 354}); err != nil {
+			return err
 		}
-	} else {
-		for _, cmd := range cmds {
-			t.W.WriteString(cmd.line)
-			t.W.WriteString("\r\n")
-			if err := t.W.Flush(); err != nil {
-				if !answered {
-					return fmt.Errorf("%s: %w: %w", cmd.name, errStale, err)
-				}
-				return fmt.Errorf("%s: %w", cmd.name, err)
+	default:
+		for _, cmd := range []struct {
+			line string
+			reply
+		}{{mail, reply{"MAIL FROM", 25}}, {rcpt, reply{"RCPT TO", 25}}, {"DATA", reply{"DATA", 354}}} {
+			w.WriteString(cmd.line + "\r\n")
+			if err := w.Flush(); err != nil {
+				return r.failed(cmd.name, err)
 			}
-			if err := read(cmd.name, cmd.code); err != nil {
+			if err := r.all(cmd.reply); err != nil {
 				return err
 			}
 		}
 	}
 	c.raw.SetDeadline(time.Now().Add(commandTimeout))
-	// One write: bufio passes a write larger than its buffer straight
-	// through, and flushes a smaller one at once.
-	if _, err := t.W.Write(data); err != nil {
+	data := getBuffer(len(msg) + len(msg)/64 + 8)
+	defer putBuffer(data)
+	*data = dotStuff(append((*data)[:0], msg...))
+	w.Write(*data) // one write, as above
+	if err := w.Flush(); err != nil {
 		return fmt.Errorf("sending the message: %w", err)
 	}
-	if err := t.W.Flush(); err != nil {
-		return fmt.Errorf("sending the message: %w", err)
+	return r.all(reply{"end of DATA", 25})
+}
+
+// reply is a reply transact expects: to which command, and its code (25
+// for any 25x).
+type reply struct {
+	name string
+	code int
+}
+
+// replies reads a transaction's replies, noting whether any came.
+type replies struct {
+	t        *textproto.Conn
+	answered bool
+}
+
+// all reads the replies of pipelined commands. Every reply is read, as
+// RFC 2920 asks; the first failure is the one reported.
+func (r *replies) all(want ...reply) error {
+	var first error
+	for _, w := range want {
+		_, _, err := r.t.ReadResponse(w.code)
+		if te := (*textproto.Error)(nil); err == nil || errors.As(err, &te) {
+			r.answered = true
+		}
+		if err != nil && first == nil {
+			first = r.failed(w.name, err)
+		}
 	}
-	return read("end of DATA", 25)
+	return first
+}
+
+// failed describes err at the named command: stale when the server has
+// not answered anything in this transaction and err is not a reply.
+func (r *replies) failed(name string, err error) error {
+	var te *textproto.Error
+	if !r.answered && !errors.As(err, &te) {
+		return fmt.Errorf("%s: %w: %w", name, errStale, err)
+	}
+	return fmt.Errorf("%s: %w", name, err)
 }
 
 func isASCII(s string) bool {
