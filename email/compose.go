@@ -71,7 +71,7 @@ func (m Message) check() (from, to *netmail.Address, err error) {
 		return nil, nil, invalid("no text body")
 	}
 	for k := range m.Headers {
-		if !validHeaderName(k) || reserved[strings.ToLower(k)] {
+		if !validHeaderName(k) || isReserved(k) {
 			return nil, nil, invalid("header %q not allowed", k)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	netmail "net/mail"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -119,11 +120,15 @@ func invalid(format string, args ...any) error {
 // reserved are headers a Message's Headers may not set: compose writes
 // them from the Message's own fields, and letting Headers set them would
 // allow a second recipient or a broken MIME structure.
-var reserved = map[string]bool{
-	"from": true, "to": true, "cc": true, "bcc": true, "reply-to": true,
-	"sender": true, "subject": true, "date": true, "message-id": true,
-	"mime-version": true, "content-type": true, "content-transfer-encoding": true,
-	"content-disposition": true, "return-path": true,
+var reserved = []string{
+	"from", "to", "cc", "bcc", "reply-to", "sender", "subject", "date", "message-id",
+	"mime-version", "content-type", "content-transfer-encoding", "content-disposition", "return-path",
+}
+
+// isReserved reports whether header k is reserved, in any case (compared
+// in place: lowering each name had been an allocation a header).
+func isReserved(k string) bool {
+	return slices.ContainsFunc(reserved, func(r string) bool { return strings.EqualFold(r, k) })
 }
 
 // parseRecipient accepts exactly one address: a list here would send one
