@@ -383,7 +383,8 @@ func (w *Worker) claim(ctx context.Context, q *slots, limit int, lastDeep *time.
 func (w *Worker) record(done chan<- struct{}, recorded chan<- int) {
 	defer close(done)
 	for f := range w.out {
-		batch := []finished{f}
+		batch := make([]finished, 1, 1+min(len(w.out), 255))
+		batch[0] = f
 	drain:
 		for len(batch) < 256 {
 			select {

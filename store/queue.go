@@ -199,7 +199,7 @@ func (s *Store) jobs(ctx context.Context, ids []string, now time.Time) ([]Job, e
 		return nil, wrap("claim", err)
 	}
 	defer rows.Close()
-	var jobs []Job
+	jobs := make([]Job, 0, len(ids))
 	for rows.Next() {
 		var j Job
 		var until int64
