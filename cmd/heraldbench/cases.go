@@ -238,8 +238,8 @@ func (s *suite) diskCase(ctx context.Context) error {
 		return fmt.Errorf("stopping herald: %w", err)
 	}
 	per := float64(size(dbURL)-size(empty)) / float64(max(p.Accepted, 1))
-	s.add(row{Case: "disk per realistic event, SQLite, built-in outbox", Herald: fmt.Sprintf("%.1f KB", per/1000),
-		Target: fmt.Sprintf("≤ %d KB", diskPerEvent>>10), Result: judge(p.Accepted == n && per <= diskPerEvent)})
+	s.add(row{Case: "disk per realistic event, SQLite, built-in outbox", Herald: fmt.Sprintf("%.2f KiB (%s bytes)", per/1024, count(int(per))),
+		Target: fmt.Sprintf("≤ %d KiB (%s bytes)", diskPerEvent>>10, count(diskPerEvent)), Result: judge(p.Accepted == n && per <= diskPerEvent)})
 	return nil
 }
 
