@@ -66,23 +66,26 @@ func TestRenderSharedError(t *testing.T) {
 
 func TestRenderCacheBounded(t *testing.T) {
 	t.Parallel()
-	var c renderCache
-	first := c.get(herald.RunFailed, "Acme", []byte("0"))
+	var c renderCache[sharedRender]
+	get := func(k herald.EventKey, account string, payload []byte) *sharedRender {
+		return c.get(sharedKey(k, account, payload))
+	}
+	first := get(herald.RunFailed, "Acme", []byte("0"))
 	for i := range 3 * renderCacheSize {
-		c.get(herald.RunFailed, "Acme", fmt.Appendf(nil, "%d", i+1))
+		get(herald.RunFailed, "Acme", fmt.Appendf(nil, "%d", i+1))
 		if n := len(c.cur) + len(c.prev); n > 2*renderCacheSize {
 			t.Fatalf("%d entries", n)
 		}
 	}
-	if c.get(herald.RunFailed, "Acme", []byte("0")) == first {
+	if get(herald.RunFailed, "Acme", []byte("0")) == first {
 		t.Error("the oldest entry was kept")
 	}
 	last := fmt.Appendf(nil, "%d", 3*renderCacheSize)
-	kept := c.get(herald.RunFailed, "Acme", last)
-	if c.get(herald.RunFailed, "Acme", last) != kept {
+	kept := get(herald.RunFailed, "Acme", last)
+	if get(herald.RunFailed, "Acme", last) != kept {
 		t.Error("a recent entry was not kept")
 	}
-	if c.get(herald.RunFailed, "Acme", last) == c.get(herald.RunFailed, "Acme Corp", last) {
+	if get(herald.RunFailed, "Acme", last) == get(herald.RunFailed, "Acme Corp", last) {
 		t.Error("two accounts' names share an entry")
 	}
 }

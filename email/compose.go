@@ -7,7 +7,7 @@ import (
 	netmail "net/mail"
 	"slices"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -83,19 +83,24 @@ func (m Message) check() (from, to *netmail.Address, err error) {
 	return from, to, nil
 }
 
-// fromCache keeps the parsed From addresses: a sender has one, and
+// lastFrom is the last From address parsed, kept: a sender has one, and
 // parsing it for every message showed in profiles.
-var fromCache sync.Map // string -> *netmail.Address
+var lastFrom atomic.Pointer[parsedFrom]
+
+type parsedFrom struct {
+	raw  string
+	addr *netmail.Address
+}
 
 func parseFrom(s string) (*netmail.Address, error) {
-	if a, ok := fromCache.Load(s); ok {
-		return a.(*netmail.Address), nil
+	if p := lastFrom.Load(); p != nil && p.raw == s {
+		return p.addr, nil
 	}
 	a, err := netmail.ParseAddress(s)
 	if err != nil {
 		return nil, err
 	}
-	fromCache.Store(s, a)
+	lastFrom.Store(&parsedFrom{s, a})
 	return a, nil
 }
 

@@ -22,7 +22,9 @@ type Renderer struct {
 	from   string // formatted From address
 	domain string // From's domain, the right side of Message-IDs
 	kinds  map[string]kind
-	shared renderCache
+	// Recent events' shared parts, and recent footers (cache.go).
+	shared  renderCache[sharedRender]
+	footers renderCache[footerRender]
 }
 
 // NewRenderer returns a Renderer sending as from, an address such as
@@ -65,7 +67,8 @@ type view struct {
 // What every recipient of an event shares (the subject, the body above
 // the footer and below it) is rendered once and kept (cache.go); only
 // the footer, which links to the recipient's unsubscribe link or the
-// settings, is rendered for each recipient. The result is the same as
+// settings, is rendered for each recipient, and kept too, since the
+// recipient's next email of that event type has the same. The result is the same as
 // rendering the whole layout for each (the tests check both ways).
 func (r *Renderer) Render(n Notification, to string, now time.Time) (Message, error) {
 	if catalog.ByKey(n.EventKey) == nil {
@@ -78,16 +81,18 @@ func (r *Renderer) Render(n Notification, to string, now time.Time) (Message, er
 	if err := checkDeliveryID(n.DeliveryID); err != nil {
 		return Message{}, err
 	}
-	e := r.shared.get(n.EventKey, n.AccountName, n.Payload)
+	e := r.shared.get(sharedKey(n.EventKey, n.AccountName, n.Payload))
 	e.once.Do(func() { r.renderShared(e, n) })
 	if e.err != nil {
 		return Message{}, e.err
 	}
-	text, html, err := r.executeTemplate("notification", "footer", n.footer(e.event, e.account), 256, 512)
-	if err != nil {
-		return Message{}, err
+	frame := n.footer(e.event, e.account)
+	f := r.footers.get(footerKey(frame))
+	f.once.Do(func() { f.text, f.html, f.err = r.executeTemplate("notification", "footer", frame, 256, 512) })
+	if f.err != nil {
+		return Message{}, f.err
 	}
-	m := r.message(n, rcpt, e.subject, e.textTop+text+e.textBottom, e.htmlTop+html+e.htmlBottom, e.accountID, now)
+	m := r.message(n, rcpt, e.subject, e.textTop+f.text+e.textBottom, e.htmlTop+f.html+e.htmlBottom, e.accountID, now)
 	m.encoded = &e.encoded
 	return m, nil
 }
