@@ -190,19 +190,35 @@ func (s *Store) RecordWebhookResults(ctx context.Context, results []WebhookResul
 	if s.dialect == Postgres {
 		lock = " FOR UPDATE OF h"
 	}
+	// Every worker batch runs these: prepared once, not parsed again on
+	// each call (1.8% of Herald's CPU in a webhook burst).
+	var st [5]*sql.Stmt
+	for i, q := range []string{
+		`INSERT INTO webhook_health (account_id) VALUES ($1) ON CONFLICT DO NOTHING`,
+		`SELECT a.webhook_url, ` + healthColumns + ` FROM accounts a JOIN webhook_health h ON h.account_id = a.id WHERE a.id = $1` + lock,
+		`UPDATE webhook_health SET consecutive_failures = $1, last_success_at = $2, last_failure_at = $3,
+			last_error = $4, failing_since = $5, failing_notice_at = $6, disabled_at = $7, disabled_reason = $8 WHERE account_id = $9`,
+		countAttemptsSQL, dropCountsSQL,
+	} {
+		var err error
+		if st[i], err = s.writeStmt(ctx, q); err != nil {
+			return nil, wrap("record webhook results", err)
+		}
+	}
 	var changes []HealthChange
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		changes = changes[:0]
+		ensure, read, update := tx.StmtContext(ctx, st[0]), tx.StmtContext(ctx, st[1]), tx.StmtContext(ctx, st[2])
+		count, drop := tx.StmtContext(ctx, st[3]), tx.StmtContext(ctx, st[4])
 		for _, id := range ids {
 			rs := byAccount[id]
 			slices.SortFunc(rs, func(a, b WebhookResult) int { return a.At.Compare(b.At) })
-			if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_health (account_id) VALUES ($1) ON CONFLICT DO NOTHING`, id); err != nil {
+			if _, err := ensure.ExecContext(ctx, id); err != nil {
 				return err
 			}
 			var h health
 			var webhookURL string
-			err := tx.QueryRowContext(ctx, `SELECT a.webhook_url, `+healthColumns+` FROM accounts a JOIN webhook_health h ON h.account_id = a.id
-				WHERE a.id = $1`+lock, id).Scan(append([]any{&webhookURL}, h.dest()...)...)
+			err := read.QueryRowContext(ctx, id).Scan(append([]any{&webhookURL}, h.dest()...)...)
 			if err != nil {
 				return err
 			}
@@ -221,13 +237,11 @@ func (s *Store) RecordWebhookResults(ctx context.Context, results []WebhookResul
 			if h.disabledAt.Valid != wasDisabled {
 				accountsChanged(ctx) // ingest plans its webhooks as skipped from now
 			}
-			_, err = tx.ExecContext(ctx, `UPDATE webhook_health SET consecutive_failures = $1, last_success_at = $2, last_failure_at = $3,
-				last_error = $4, failing_since = $5, failing_notice_at = $6, disabled_at = $7, disabled_reason = $8 WHERE account_id = $9`,
-				h.failures, h.lastSuccess, h.lastFailure, textSafe(h.lastError), h.failingSince, h.noticeAt, h.disabledAt, textSafe(h.disabledReason), id)
+			_, err = update.ExecContext(ctx, h.failures, h.lastSuccess, h.lastFailure, textSafe(h.lastError), h.failingSince, h.noticeAt, h.disabledAt, textSafe(h.disabledReason), id)
 			if err != nil {
 				return err
 			}
-			if err := countAttempts(ctx, tx, id, rs); err != nil {
+			if err := countAttempts(ctx, count, drop, id, rs); err != nil {
 				return err
 			}
 			skipped := 0
@@ -254,7 +268,7 @@ func (s *Store) RecordWebhookResults(ctx context.Context, results []WebhookResul
 
 // countAttempts adds the results to their hours' counts and drops counts
 // older than two days.
-func countAttempts(ctx context.Context, tx *sql.Tx, accountID int64, rs []WebhookResult) error {
+func countAttempts(ctx context.Context, count, drop *sql.Stmt, accountID int64, rs []WebhookResult) error {
 	type bucket struct{ attempts, succeeded int }
 	hours := map[int64]*bucket{}
 	var latest int64
@@ -270,16 +284,23 @@ func countAttempts(ctx context.Context, tx *sql.Tx, accountID int64, rs []Webhoo
 		}
 	}
 	for h, b := range hours {
-		_, err := tx.ExecContext(ctx, `INSERT INTO webhook_attempt_counts (account_id, hour, attempts, succeeded) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (account_id, hour) DO UPDATE SET attempts = webhook_attempt_counts.attempts + excluded.attempts,
-			succeeded = webhook_attempt_counts.succeeded + excluded.succeeded`, accountID, h, b.attempts, b.succeeded)
+		_, err := count.ExecContext(ctx, accountID, h, b.attempts, b.succeeded)
 		if err != nil {
 			return err
 		}
 	}
-	_, err := tx.ExecContext(ctx, `DELETE FROM webhook_attempt_counts WHERE account_id = $1 AND hour < $2`, accountID, latest-48*time.Hour.Milliseconds())
+	_, err := drop.ExecContext(ctx, accountID, latest-48*time.Hour.Milliseconds())
 	return err
 }
+
+// countAttemptsSQL adds to an hour's counts; dropCountsSQL drops the
+// counts older than two days.
+const (
+	countAttemptsSQL = `INSERT INTO webhook_attempt_counts (account_id, hour, attempts, succeeded) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (account_id, hour) DO UPDATE SET attempts = webhook_attempt_counts.attempts + excluded.attempts,
+		succeeded = webhook_attempt_counts.succeeded + excluded.succeeded`
+	dropCountsSQL = `DELETE FROM webhook_attempt_counts WHERE account_id = $1 AND hour < $2`
+)
 
 // skipWaiting makes the account's webhooks that wait for a try (not in a
 // worker's hands, tests aside) skipped, saying why.
