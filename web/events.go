@@ -74,7 +74,7 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) error {
 	if body.Deliveries == nil {
 		body.Deliveries = []plannedDelivery{}
 	}
-	writeJSON(w, status, body)
+	writeEvent(w, status, body)
 	return nil
 }
 
@@ -94,7 +94,7 @@ func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) error {
 	if body.Deliveries == nil {
 		body.Deliveries = []plannedDelivery{}
 	}
-	writeJSON(w, http.StatusOK, body)
+	writeEvent(w, http.StatusOK, body)
 	return nil
 }
 
