@@ -21,6 +21,7 @@ const maxBatch = 128
 // committed.
 type batcher struct {
 	s       *Store
+	commit  func(batch []batchReq) // commitTx, or Store.commitEvents
 	reqs    chan batchReq
 	done    chan struct{} // closed by close
 	stopped chan struct{} // closed when every committer has returned
@@ -31,11 +32,17 @@ type batcher struct {
 // across runs except through its return value.
 type batchReq struct {
 	fn    func(ctx context.Context, tx *sql.Tx) error
+	event *eventInsert // for Store.commitEvents, which runs fn only on failure
 	reply chan error
 }
 
-func newBatcher(s *Store, committers int) *batcher {
-	b := &batcher{s: s, reqs: make(chan batchReq), done: make(chan struct{}), stopped: make(chan struct{})}
+// newBatcher starts committers running commit (nil: commitTx, one
+// transaction per batch).
+func newBatcher(s *Store, committers int, commit func(batch []batchReq)) *batcher {
+	b := &batcher{s: s, commit: commit, reqs: make(chan batchReq), done: make(chan struct{}), stopped: make(chan struct{})}
+	if b.commit == nil {
+		b.commit = b.commitTx
+	}
 	var wg sync.WaitGroup
 	for range committers {
 		wg.Go(b.run)
@@ -52,8 +59,8 @@ var errClosed = errors.New("store: closed")
 // do queues fn and waits for its commit. If ctx ends first the write may
 // still commit: the caller cannot know, so writes must be safe to repeat
 // (ingest has idempotency keys; completions are guarded by leases).
-func (b *batcher) do(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
-	r := batchReq{fn: fn, reply: make(chan error, 1)}
+func (b *batcher) do(ctx context.Context, r batchReq) error {
+	r.reply = make(chan error, 1)
 	select {
 	case b.reqs <- r:
 	case <-b.done:
@@ -97,9 +104,9 @@ func (b *batcher) run() {
 	}
 }
 
-// commit writes the batch in one transaction. If that fails, each write is
-// retried alone, so one bad write fails only its own caller.
-func (b *batcher) commit(batch []batchReq) {
+// commitTx writes the batch in one transaction. If that fails, each write
+// is retried alone, so one bad write fails only its own caller.
+func (b *batcher) commitTx(batch []batchReq) {
 	ctx := context.Background() // a batch outlives any one caller's request
 	var notify notifyFlag
 	if len(batch) > 1 && b.s.dialect == Postgres {
@@ -128,10 +135,17 @@ func (b *batcher) commit(batch []batchReq) {
 		}
 		return
 	}
+	b.s.alone(ctx, batch)
+}
+
+// alone runs each write of a batch that failed in a transaction of its
+// own, so one bad write fails only its own caller.
+func (s *Store) alone(ctx context.Context, batch []batchReq) {
+	changed, _ := ctx.Value(accountsChangedKey{}).(*atomic.Bool)
 	for _, r := range batch {
-		err := b.s.transact(ctx, func(tx *sql.Tx) error { return r.fn(ctx, tx) })
-		if changed.Load() {
-			b.s.recipients.changed()
+		err := s.transact(ctx, func(tx *sql.Tx) error { return r.fn(ctx, tx) })
+		if changed != nil && changed.Load() {
+			s.recipients.changed()
 		}
 		r.reply <- err
 	}
@@ -139,7 +153,7 @@ func (b *batcher) commit(batch []batchReq) {
 
 // write runs fn in a write transaction, batched with others.
 func (s *Store) write(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
-	return s.batch.do(ctx, fn)
+	return s.batch.do(ctx, batchReq{fn: fn})
 }
 
 // On PostgreSQL each ingest wakes the workers of every process with

@@ -18,15 +18,20 @@ func (s *Store) InsertEvent(ctx context.Context, ev herald.Event, ds []herald.De
 	if err != nil {
 		return ev, nil, false, fmt.Errorf("store: insert event: %w", err)
 	}
-	var created bool
-	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) (err error) {
-		created, err = ins.exec(ctx, tx)
+	run := func(ctx context.Context, tx *sql.Tx) (err error) {
+		ins.created, err = ins.exec(ctx, tx)
 		return err
-	})
+	}
+	if s.events != nil && ins.digest == nil {
+		// PostgreSQL: one statement for the group (pgevents.go).
+		err = s.events.do(ctx, batchReq{fn: run, event: ins})
+	} else {
+		err = s.write(ctx, run)
+	}
 	if err != nil {
 		return ev, nil, false, fmt.Errorf("store: insert event: %w", err)
 	}
-	if created {
+	if ins.created {
 		s.notify(ctx)
 		return ev, ds, true, nil
 	}
@@ -45,7 +50,42 @@ type eventInsert struct {
 	notify            *sql.Stmt // PostgreSQL: wakes workers in every process at commit
 	eventArgs         []any
 	deliveryArgs      []any
+	rows              []deliveryRow
 	digest            *digestHold // emails that may wait for a digest; nil when none
+	created           bool        // set by the run that committed it
+	ev                herald.Event
+}
+
+// insertEventSQL and insertDeliveriesSQL start the INSERTs of an event and
+// of its deliveries; deliveryRow holds one delivery's values, in the order
+// of insertDeliveriesSQL's columns.
+const (
+	insertEventSQL      = `INSERT INTO events (` + eventColumns + `)`
+	insertDeliveriesSQL = `INSERT INTO deliveries (id, event_id, seq, account_id, event_key, channel, target, host, is_test, status, attempts,
+		next_attempt_at, created_at, error, completed_at)`
+	deliveryCols = 15
+)
+
+type deliveryRow struct {
+	id, eventID                     string
+	seq                             int32
+	accountID                       int64
+	eventKey, channel, target, host string
+	isTest                          int32
+	status                          string
+	attempts                        int32
+	nextAttemptAt, createdAt        int64
+	error                           string
+	completedAt                     *int64 // nil until complete
+}
+
+func (r *deliveryRow) values() []any {
+	var completed any
+	if r.completedAt != nil {
+		completed = *r.completedAt
+	}
+	return []any{r.id, r.eventID, r.seq, r.accountID, r.eventKey, r.channel, r.target, r.host, r.isTest, r.status, r.attempts,
+		r.nextAttemptAt, r.createdAt, r.error, completed}
 }
 
 func (s *Store) newEventInsert(ctx context.Context, ev herald.Event, ds []herald.Delivery) (*eventInsert, error) {
@@ -53,18 +93,18 @@ func (s *Store) newEventInsert(ctx context.Context, ev herald.Event, ds []herald
 	if ev.IdempotencyKey != "" {
 		key = ev.IdempotencyKey
 	}
-	ins := &eventInsert{eventArgs: []any{ev.ID, ev.AccountID, string(ev.Key), key, ev.Fingerprint, millis(ev.OccurredAt), string(ev.Payload), millis(ev.CreatedAt)}}
+	ins := &eventInsert{ev: ev, eventArgs: []any{ev.ID, ev.AccountID, string(ev.Key), key, ev.Fingerprint, millis(ev.OccurredAt), string(ev.Payload), millis(ev.CreatedAt)}}
 	var err error
-	ins.event, err = s.writeStmt(ctx, `INSERT INTO events (id, account_id, event_key, idempotency_key, fingerprint, occurred_at, payload, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`)
+	ins.event, err = s.writeStmt(ctx, insertEventSQL+` VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`)
 	if err != nil || len(ds) == 0 {
 		return ins, err
 	}
 	// One statement per plan size: a plan has at most 52 rows (a webhook,
 	// the primary contact, 50 subscribers), so few are ever prepared.
-	ins.deliveryArgs = make([]any, 0, insertDeliveries.cols*len(ds))
+	ins.deliveryArgs = make([]any, 0, deliveryCols*len(ds))
+	ins.rows = make([]deliveryRow, 0, len(ds))
 	for i, d := range ds {
-		isTest := 0
+		var isTest int32
 		if d.IsTest {
 			isTest = 1
 		}
@@ -72,12 +112,15 @@ func (s *Store) newEventInsert(ctx context.Context, ev herald.Event, ds []herald
 		if due.IsZero() {
 			due = d.CreatedAt
 		}
-		var completed any // a delivery planned as skipped is complete at once
-		if !d.CompletedAt.IsZero() {
-			completed = millis(d.CompletedAt)
+		r := deliveryRow{id: d.ID, eventID: d.EventID, seq: int32(i), accountID: d.AccountID, eventKey: string(d.EventKey),
+			channel: string(d.Channel), target: s.sealTarget(d.Channel, d.Target), host: hostOf(d.Channel, d.Target), isTest: isTest,
+			status: string(d.Status), attempts: int32(d.Attempts), nextAttemptAt: millis(due), createdAt: millis(d.CreatedAt), error: d.Error}
+		if !d.CompletedAt.IsZero() { // a delivery planned as skipped is complete at once
+			at := millis(d.CompletedAt)
+			r.completedAt = &at
 		}
-		ins.deliveryArgs = append(ins.deliveryArgs, d.ID, d.EventID, i, d.AccountID, string(d.EventKey), string(d.Channel), s.sealTarget(d.Channel, d.Target),
-			hostOf(d.Channel, d.Target), isTest, string(d.Status), d.Attempts, millis(due), millis(d.CreatedAt), d.Error, completed)
+		ins.rows = append(ins.rows, r)
+		ins.deliveryArgs = append(ins.deliveryArgs, r.values()...)
 	}
 	if ins.deliveries, err = s.writeStmt(ctx, s.multiRowSQL(insertDeliveries, len(ds))); err != nil {
 		return ins, err
@@ -89,8 +132,7 @@ func (s *Store) newEventInsert(ctx context.Context, ev herald.Event, ds []herald
 	return ins, err
 }
 
-var insertDeliveries = multiRow{prefix: `INSERT INTO deliveries (id, event_id, seq, account_id, event_key, channel, target, host, is_test,
-	status, attempts, next_attempt_at, created_at, error, completed_at) VALUES `, cols: 15}
+var insertDeliveries = multiRow{prefix: insertDeliveriesSQL + ` VALUES `, cols: deliveryCols}
 
 // exec runs the writes in tx; created is false when the idempotency key
 // was taken, and then nothing was written.

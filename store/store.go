@@ -45,8 +45,10 @@ type Store struct {
 	stmts stmtCache
 	// multiRows holds the text of multi-row statements by size (rows.go).
 	multiRows sync.Map
-	// batch groups concurrent writes into shared commits (batch.go).
-	batch *batcher
+	// batch groups concurrent writes into shared commits (batch.go);
+	// on PostgreSQL events groups ingests into one statement each
+	// (pgevents.go), nil on SQLite.
+	batch, events *batcher
 	// recipients keeps what ingest reads of an account (SQLite only).
 	recipients recipientsCache
 
@@ -151,7 +153,7 @@ func (s *Store) openSQLite(path string, busy time.Duration) error {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	s.w, s.r = w, r
-	s.batch = newBatcher(s, 1)
+	s.batch = newBatcher(s, 1, nil)
 	return nil
 }
 
@@ -167,7 +169,8 @@ func (s *Store) openPostgres(databaseURL string) error {
 	db.SetMaxIdleConns(32)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	s.w, s.r = db, db
-	s.batch = newBatcher(s, pgCommitters)
+	s.batch = newBatcher(s, pgCommitters, nil)
+	s.events = newBatcher(s, pgCommitters, s.commitEvents)
 	return nil
 }
 
@@ -188,6 +191,9 @@ func (s *Store) Close() error {
 		s.stop()
 		if s.batch != nil {
 			s.batch.close()
+		}
+		if s.events != nil {
+			s.events.close()
 		}
 		s.stmts.close()
 		s.closeErr = s.w.Close()
