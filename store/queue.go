@@ -61,23 +61,30 @@ type ClaimRequest struct {
 // attempt time reached. A claim moves next_attempt_at to the end of the
 // lease, so leased jobs are not due, and a job whose worker died becomes
 // due again when its lease runs out; the scans read only due rows. On
-// PostgreSQL rows other processes are claiming are skipped (FOR UPDATE SKIP
-// LOCKED); on SQLite the single writer serializes claims.
+// SQLite the single writer serializes claims; PostgreSQL's claim is in
+// pgclaim.go.
 func (s *Store) Claim(ctx context.Context, r ClaimRequest) ([]Job, error) {
 	if r.Limit <= 0 {
 		return nil, nil
 	}
-	lock := ""
-	if s.dialect == Postgres {
-		lock = " FOR UPDATE SKIP LOCKED"
-	}
 	// Read a little more than may be taken, so a host with little room
 	// left does not leave the batch short.
 	scanLimit := r.Limit + 32
-	due := dueScan
+	deep, deepArgs := "", []any{millis(r.Now)}
+	if r.Deep && len(r.Busy) > 0 {
+		marks := make([]string, len(r.Busy))
+		for i, h := range r.Busy {
+			deepArgs = append(deepArgs, h)
+			marks[i] = fmt.Sprintf("$%d", len(deepArgs))
+		}
+		deep = dueScan + ` AND host NOT IN (` + strings.Join(marks, ",") + `) ORDER BY next_attempt_at LIMIT ` + fmt.Sprint(scanLimit)
+	}
+	if s.dialect == Postgres {
+		return s.claimPG(ctx, r, scanLimit, deep, deepArgs)
+	}
 	// The cheap scan and the lease update are prepared once: parsing them
 	// again on every claim was a fifth of the single writer's time.
-	cheap, err := s.writeStmt(ctx, claimScan+lock)
+	cheap, err := s.writeStmt(ctx, claimScan)
 	if err != nil {
 		return nil, wrap("claim", err)
 	}
@@ -86,15 +93,6 @@ func (s *Store) Claim(ctx context.Context, r ClaimRequest) ([]Job, error) {
 	lease, err := s.writeStmt(ctx, `UPDATE deliveries SET lease_owner = $1, lease_until = $2, next_attempt_at = $2 WHERE id IN `+s.jsonIDs(3))
 	if err != nil {
 		return nil, wrap("claim", err)
-	}
-	deep, deepArgs := "", []any{millis(r.Now)}
-	if r.Deep && len(r.Busy) > 0 {
-		marks := make([]string, len(r.Busy))
-		for i, h := range r.Busy {
-			deepArgs = append(deepArgs, h)
-			marks[i] = fmt.Sprintf("$%d", len(deepArgs))
-		}
-		deep = due + ` AND host NOT IN (` + strings.Join(marks, ",") + `) ORDER BY next_attempt_at LIMIT ` + fmt.Sprint(scanLimit) + lock
 	}
 	var claimed []string
 	// If ctx ends first, write returns while the batcher may still run fn
@@ -165,8 +163,9 @@ const (
 // worker has: measured at 120 µs a claim, several times the scan itself.
 // So SQLite is always given the same bound, above any claim's (a worker
 // takes at most 256), and pick stops reading at n rows; the index gives
-// the order, so rows past n are never read. PostgreSQL locks what its
-// LIMIT returns, so it gets n.
+// the order, so rows past n are never read. PostgreSQL gets n: its
+// prepared scan is not planned again for a new value, and rows past n
+// would only be sent for nothing.
 func (s *Store) scanBound(n int) int {
 	if s.dialect == Postgres {
 		return n
@@ -202,9 +201,7 @@ func (s *Store) jobs(ctx context.Context, ids []string, now time.Time) ([]Job, e
 	// A reader: each query starts a new snapshot, which holds the claim
 	// just committed, and the writer's one connection stays free. The ids
 	// come as one JSON array: one statement, prepared once, for any count.
-	st, err := s.stmts.get(ctx, s.r, `SELECT `+deliveryColumns+`, d.host, d.lease_until, e.payload, a.name, a.contact_email, d.digest_id,
-		a.retry_failed_webhooks
-		FROM deliveries d JOIN events e ON e.id = d.event_id JOIN accounts a ON a.id = d.account_id
+	st, err := s.stmts.get(ctx, s.r, `SELECT `+jobColumns+` FROM deliveries d`+jobJoins+`
 		WHERE d.id IN `+s.jsonIDs(1)+` ORDER BY d.next_attempt_at`)
 	if err != nil {
 		return nil, wrap("claim", err)
@@ -213,8 +210,23 @@ func (s *Store) jobs(ctx context.Context, ids []string, now time.Time) ([]Job, e
 	if err != nil {
 		return nil, wrap("claim", err)
 	}
+	jobs, err := s.scanJobs(rows, len(ids))
+	if err != nil {
+		return nil, wrap("claim", err)
+	}
+	return jobs, s.withSigning(ctx, jobs, now)
+}
+
+// jobColumns, from deliveries d and jobJoins, are what scanJobs reads.
+const (
+	jobColumns = deliveryColumns + `, d.host, d.lease_until, e.payload, a.name, a.contact_email, d.digest_id, a.retry_failed_webhooks`
+	jobJoins   = ` JOIN events e ON e.id = d.event_id JOIN accounts a ON a.id = d.account_id`
+)
+
+// scanJobs reads jobColumns, of at most n jobs, and closes rows.
+func (s *Store) scanJobs(rows *sql.Rows, n int) ([]Job, error) {
 	defer rows.Close()
-	jobs := make([]Job, 0, len(ids))
+	jobs := make([]Job, 0, n)
 	for rows.Next() {
 		var j Job
 		var until int64
@@ -229,9 +241,9 @@ func (s *Store) jobs(ctx context.Context, ids []string, now time.Time) ([]Job, e
 		jobs = append(jobs, j)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, wrap("claim", err)
+		return nil, err
 	}
-	return jobs, s.withSigning(ctx, jobs, now)
+	return jobs, rows.Close()
 }
 
 // withSigning adds to each webhook job its account's signing keys, read in
