@@ -52,7 +52,25 @@ func (in *Ingester) Ingest(ctx context.Context, doc map[string]any) (Result, err
 	if err != nil {
 		return Result{}, err
 	}
-	r, err := in.store.Recipients(ctx, req.accountID)
+	for try := 0; ; try++ {
+		res, err := in.ingest(ctx, req)
+		// The account's recipients changed between their read and the
+		// write (another process saved settings): nothing was written;
+		// read them again and plan again.
+		if errors.Is(err, store.ErrRecipientsChanged) && try < maxReplans {
+			continue
+		}
+		return res, err
+	}
+}
+
+// maxReplans bounds how often an event is planned again because the
+// account's settings kept changing under it.
+const maxReplans = 5
+
+// ingest plans and writes one validated envelope.
+func (in *Ingester) ingest(ctx context.Context, req envelope) (Result, error) {
+	r, err := in.store.CachedRecipients(ctx, req.accountID)
 	if errors.Is(err, herald.ErrNotFound) {
 		return Result{}, herald.Errorf(herald.CodeNotFound, "account %d not found", req.accountID)
 	}
@@ -83,7 +101,7 @@ func (in *Ingester) Ingest(ctx context.Context, doc map[string]any) (Result, err
 		Payload:        in.builder.Payload(req.event, r.Account.ID, r.Account.Name, at, data),
 		CreatedAt:      now,
 	}
-	stored, ds, created, err := in.store.InsertEvent(ctx, ev, Plan(ev, r, now))
+	stored, ds, created, err := in.store.InsertEventFor(ctx, r, ev, Plan(ev, r, now))
 	if err != nil {
 		return Result{}, err
 	}

@@ -164,6 +164,9 @@ type Recipients struct {
 	// WebhookDisabled is why the account's webhook is disabled; "" while
 	// it is on. Webhooks are then planned as skipped.
 	WebhookDisabled string
+
+	// version is what the read saw, on PostgreSQL (pgrecipients.go).
+	version *recipientsVersion
 }
 
 // Recipients reads account, company, settings and whether the webhook is
@@ -192,9 +195,15 @@ func (s *Store) readRecipients(ctx context.Context, accountID int64) (Recipients
 	var retry int
 	var disabledAt sql.NullInt64
 	var reason sql.NullString
+	dest := []any{&r.Account.ID, &r.Account.Name, &created, &updated, &name, &email, &u, &events, &retry, &disabledAt, &reason}
+	version := ""
+	if s.dialect == Postgres {
+		r.version = &recipientsVersion{}
+		version, dest = `, a.xmin::text`, append(dest, &r.version.xmin)
+	}
 	err := s.queryRow(ctx, `SELECT a.id, a.name, a.created_at, a.updated_at, a.contact_name, a.contact_email, a.webhook_url, a.event_settings,
-		a.retry_failed_webhooks, h.disabled_at, h.disabled_reason FROM accounts a`+webhookHealthJoin+` WHERE a.id = $1`, accountID).
-		Scan(&r.Account.ID, &r.Account.Name, &created, &updated, &name, &email, &u, &events, &retry, &disabledAt, &reason)
+		a.retry_failed_webhooks, h.disabled_at, h.disabled_reason`+version+` FROM accounts a`+webhookHealthJoin+` WHERE a.id = $1`, accountID).
+		Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, herald.ErrNotFound
 	}
@@ -206,8 +215,14 @@ func (s *Store) readRecipients(ctx context.Context, accountID int64) (Recipients
 	if disabledAt.Valid {
 		r.WebhookDisabled = reason.String
 	}
-	r.Settings, err = s.settings(u, events, retry)
-	return r, err
+	if r.version != nil {
+		r.version.disabledAt = disabledAt
+	}
+	if r.Settings, err = s.settings(u, events, retry); err != nil {
+		return r, err
+	}
+	s.pgRecipients.put(r)
+	return r, nil
 }
 
 func (s *Store) updateAccount(ctx context.Context, accountID int64, set string, a, b any) error {

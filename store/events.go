@@ -14,10 +14,18 @@ import (
 // the same idempotency key, nothing is written and that first event and its
 // deliveries are returned with created false.
 func (s *Store) InsertEvent(ctx context.Context, ev herald.Event, ds []herald.Delivery) (herald.Event, []herald.Delivery, bool, error) {
+	return s.InsertEventFor(ctx, Recipients{}, ev, ds)
+}
+
+// InsertEventFor is InsertEvent for deliveries planned from r: if r came
+// from CachedRecipients and has changed since, nothing is written and the
+// error is ErrRecipientsChanged (see pgrecipients.go).
+func (s *Store) InsertEventFor(ctx context.Context, r Recipients, ev herald.Event, ds []herald.Delivery) (herald.Event, []herald.Delivery, bool, error) {
 	ins, err := s.newEventInsert(ctx, ev, ds)
 	if err != nil {
 		return ev, nil, false, fmt.Errorf("store: insert event: %w", err)
 	}
+	ins.check = r.version
 	run := func(ctx context.Context, tx *sql.Tx) (err error) {
 		ins.created, err = ins.exec(ctx, tx)
 		return err
@@ -27,6 +35,9 @@ func (s *Store) InsertEvent(ctx context.Context, ev herald.Event, ds []herald.De
 		err = s.events.do(ctx, batchReq{fn: run, event: ins})
 	} else {
 		err = s.write(ctx, run)
+	}
+	if errors.Is(err, ErrRecipientsChanged) {
+		s.pgRecipients.drop(ev.AccountID)
 	}
 	if err != nil {
 		return ev, nil, false, fmt.Errorf("store: insert event: %w", err)
@@ -54,6 +65,7 @@ type eventInsert struct {
 	digest            *digestHold // emails that may wait for a digest; nil when none
 	created           bool        // set by the run that committed it
 	ev                herald.Event
+	check             *recipientsVersion // what the deliveries were planned from; nil: no check
 }
 
 // insertEventSQL and insertDeliveriesSQL start the INSERTs of an event and
@@ -137,6 +149,11 @@ var insertDeliveries = multiRow{prefix: insertDeliveriesSQL + ` VALUES `, cols: 
 // exec runs the writes in tx; created is false when the idempotency key
 // was taken, and then nothing was written.
 func (ins *eventInsert) exec(ctx context.Context, tx *sql.Tx) (created bool, err error) {
+	if ins.check != nil {
+		if err := checkRecipients(ctx, tx, ins.ev.AccountID, ins.check); err != nil {
+			return false, err
+		}
+	}
 	res, err := tx.StmtContext(ctx, ins.event).ExecContext(ctx, ins.eventArgs...)
 	if err != nil {
 		return false, err

@@ -21,7 +21,9 @@ import (
 // the change. Writes by another process on the same database are not
 // seen that way: entries also expire after recipientsMaxAge. That is why
 // the cache serves SQLite only, where one process is the norm; on
-// PostgreSQL, where several processes share a database, every call reads.
+// PostgreSQL, where several processes share a database, every call of
+// Recipients reads, and ingest keeps copies it checks when it writes
+// (CachedRecipients, pgrecipients.go).
 type recipientsCache struct {
 	gen atomic.Uint64
 	mu  sync.Mutex

@@ -52,7 +52,8 @@ type Store struct {
 	// recipients keeps what ingest reads of an account (SQLite only).
 	recipients recipientsCache
 
-	unsub unsubscribeTokens // see unsubscribe.go
+	unsub        unsubscribeTokens // see unsubscribe.go
+	pgRecipients pgRecipientsCache // see pgrecipients.go
 
 	closeOnce sync.Once
 	closeErr  error
