@@ -13,16 +13,17 @@ import (
 
 // Redeliver sends a completed delivery again as a new attempt: the same
 // payload bytes, to the webhook URL saved now (or the same email address).
-// It is pending until a worker completes it.
-func Redeliver(ctx context.Context, s *store.Store, d herald.Delivery, now time.Time) error {
+// It is pending until a worker completes it; the delivery returned is as
+// the redelivery left it.
+func Redeliver(ctx context.Context, s *store.Store, d herald.Delivery, now time.Time) (herald.Delivery, error) {
 	if d.Status == herald.StatusPending {
-		return herald.Errorf(herald.CodeConflict, "delivery %s is already pending", d.ID)
+		return d, herald.Errorf(herald.CodeConflict, "delivery %s is already pending", d.ID)
 	}
 	target := d.Target
 	if d.Channel == herald.ChannelWebhook {
 		var err error
 		if target, err = webhookTarget(ctx, s, d.AccountID); err != nil {
-			return err
+			return d, err
 		}
 	}
 	return s.Redeliver(ctx, d.ID, target, now)

@@ -428,9 +428,12 @@ func textSafe(s string) string {
 }
 
 // Redeliver makes a completed delivery pending again, due now, to target
-// (the webhook URL saved now, or the same address). Its attempts stay in
-// its history. A delivery already pending is left as it is.
-func (s *Store) Redeliver(ctx context.Context, id, target string, now time.Time) error {
+// (the webhook URL saved now, or the same address), and returns it as it
+// left it: a worker may complete it again before anyone could read it back.
+// Its attempts stay in its history. A delivery already pending is left as
+// it is.
+func (s *Store) Redeliver(ctx context.Context, id, target string, now time.Time) (herald.Delivery, error) {
+	var d herald.Delivery
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		// A webhook's target is sealed (a URL's query is a credential);
 		// an email's is the address, as planned.
@@ -441,6 +444,11 @@ func (s *Store) Redeliver(ctx context.Context, id, target string, now time.Time)
 		if err != nil {
 			return err
 		}
+		// Read in the transaction: once it commits, a worker may send the
+		// delivery and complete it before anyone could read it back.
+		if d, err = s.scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries d WHERE d.id = $1`, id)); err != nil {
+			return err
+		}
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return err
 		}
@@ -449,10 +457,11 @@ func (s *Store) Redeliver(ctx context.Context, id, target string, now time.Time)
 		}
 		return err
 	})
-	if err == nil {
-		s.notify(ctx)
+	if err != nil {
+		return d, wrap("redeliver", err)
 	}
-	return wrap("redeliver", err)
+	s.notify(ctx)
+	return d, nil
 }
 
 // hostOf is the host part of a webhook target, for per-host limits.

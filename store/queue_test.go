@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"herald"
 	"herald/store"
 	"herald/store/storetest"
@@ -146,12 +148,16 @@ func TestCompleteRecordsAttemptsAndRedeliverKeepsHistory(t *testing.T) {
 		if got := claimIDs(t, s, "w2", now.Add(time.Hour), 10); len(got) != 2 {
 			t.Errorf("a completed delivery is claimable: %v", got)
 		}
-		if err := s.Redeliver(ctx, ds[0].ID, "https://new.test/hook", now); err != nil {
+		back, err := s.Redeliver(ctx, ds[0].ID, "https://new.test/hook", now)
+		if err != nil {
 			t.Fatal(err)
 		}
 		d, _ = s.Delivery(ctx, ds[0].ID)
 		if d.Status != herald.StatusPending || d.Target != "https://new.test/hook" || !d.CompletedAt.IsZero() {
 			t.Errorf("redelivered = %+v", d)
+		}
+		if diff := cmp.Diff(d, back); diff != "" {
+			t.Errorf("Redeliver answered (-stored +answered):\n%s", diff)
 		}
 		got := claimIDs(t, s, "w3", now, 10)
 		if j, ok := got[ds[0].ID]; !ok || j.Host != "new.test" {

@@ -198,7 +198,7 @@ func (s *server) redeliver(w http.ResponseWriter, r *http.Request, v *view) {
 	if !ok {
 		return
 	}
-	if err := dispatch.Redeliver(r.Context(), s.store, d, s.now()); err != nil {
+	if _, err := dispatch.Redeliver(r.Context(), s.store, d, s.now()); err != nil {
 		switch herald.ErrorCode(err) {
 		case herald.CodeConflict, herald.CodeInvalid:
 			e, _ := errors.AsType[*herald.Error](err)

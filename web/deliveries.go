@@ -196,10 +196,9 @@ func (s *Server) redeliver(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := dispatch.Redeliver(r.Context(), s.store, d, s.now()); err != nil {
-		return err
-	}
-	if d, err = s.store.Delivery(r.Context(), d.ID); err != nil {
+	// The delivery as the redelivery left it: read back, a worker could
+	// already have sent it again.
+	if d, err = dispatch.Redeliver(r.Context(), s.store, d, s.now()); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusAccepted, newDeliveryItem(d))
