@@ -261,7 +261,7 @@ func (s *Store) withSigning(ctx context.Context, jobs []Job, now time.Time) erro
 	if len(accounts) == 0 {
 		return nil
 	}
-	keys, err := s.signingKeysOf(ctx, s.r, accounts, now)
+	keys, err := s.signingKeysOf(ctx, accounts, now)
 	if err != nil {
 		return err
 	}

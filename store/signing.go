@@ -4,8 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"herald"
@@ -14,24 +14,31 @@ import (
 // SigningKeys returns the account's keys that sign at now, newest (the
 // current one) first. Keys whose overlap has ended are left out.
 func (s *Store) SigningKeys(ctx context.Context, accountID int64, now time.Time) ([]herald.SigningKey, error) {
-	m, err := s.signingKeysOf(ctx, s.r, []int64{accountID}, now)
+	m, err := s.signingKeysOf(ctx, []int64{accountID}, now)
 	return m[accountID], err
 }
 
 // signingKeysOf reads the signing keys of several accounts at once: the
-// worker's claim needs those of every account in its batch.
-func (s *Store) signingKeysOf(ctx context.Context, db interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, accounts []int64, now time.Time) (map[int64][]herald.SigningKey, error) {
-	args := []any{millis(now)}
-	marks := make([]string, len(accounts))
-	for i, id := range accounts {
-		args = append(args, id)
-		marks[i] = fmt.Sprintf("$%d", i+2)
+// worker's claim needs those of every account in its batch. The accounts
+// come as one JSON array, so one statement, prepared once, serves any
+// count: parsing a statement made for each batch's count was 2% of
+// Herald's CPU in a webhook burst.
+func (s *Store) signingKeysOf(ctx context.Context, accounts []int64, now time.Time) (map[int64][]herald.SigningKey, error) {
+	list, err := json.Marshal(accounts)
+	if err != nil {
+		return nil, wrap("signing keys", err)
 	}
-	rows, err := db.QueryContext(ctx, `SELECT id, account_id, scheme, secret, public_key, created_at, expires_at FROM signing_keys
-		WHERE account_id IN (`+strings.Join(marks, ",")+`) AND (expires_at IS NULL OR expires_at > $1)
-		ORDER BY account_id, expires_at IS NOT NULL, created_at DESC, id DESC`, args...)
+	in := `(SELECT value FROM json_each($2))`
+	if s.dialect == Postgres {
+		in = `(SELECT jsonb_array_elements_text($2::jsonb)::bigint)`
+	}
+	st, err := s.stmts.get(ctx, s.r, `SELECT id, account_id, scheme, secret, public_key, created_at, expires_at FROM signing_keys
+		WHERE account_id IN `+in+` AND (expires_at IS NULL OR expires_at > $1)
+		ORDER BY account_id, expires_at IS NOT NULL, created_at DESC, id DESC`)
+	if err != nil {
+		return nil, wrap("signing keys", err)
+	}
+	rows, err := st.QueryContext(ctx, millis(now), string(list))
 	if err != nil {
 		return nil, wrap("signing keys", err)
 	}
