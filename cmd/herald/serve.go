@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -103,12 +104,25 @@ func openDatabase(ctx context.Context, cfg Config, logger *slog.Logger) (*store.
 	return store.Open(ctx, cfg.DatabaseURL, store.Options{Secrets: box})
 }
 
+// defaultGCPercent is the garbage collector's target when GOGC is not
+// set: the heap may grow to three times what is live between collections,
+// not twice (Go's 100). Allocation and collection were about a sixth of
+// serve's CPU in heraldbench's bursts, where the live heap is tens of MiB.
+// Measured with heraldbench on 2 cores: a webhook-only event 205–234 µs of
+// CPU instead of 261, a realistic one 620–685 µs instead of 626–725; peak
+// memory of the realistic burst 101–104 MiB instead of 86. GOGC (and
+// GOMEMLIMIT) still decide when set.
+const defaultGCPercent = 200
+
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, ready chan<- string) int {
 	cfg, code, ok := parseFlags("serve", args, stdout, stderr, getenv)
 	if !ok {
 		return code
 	}
 	logger := newLogger(stderr, cfg)
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGCPercent)
+	}
 	if err := serveConfig(ctx, cfg, stdout, logger, ready); err != nil {
 		logger.Error("herald stopped", "err", err)
 		return 1
