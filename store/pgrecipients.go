@@ -12,10 +12,10 @@ import (
 // statement per event, a fifth of herald's CPU in heraldbench. Several
 // processes may share the database, so a copy kept here may be stale
 // without this process knowing (SQLite's cache, recipients_cache.go, is
-// told of every change by the one process that writes). CachedRecipients serves the copy, and
-// the write checks it in the statement that inserts the event: the
-// account's row version (xmin, new at every UPDATE) and its webhook's
-// disabled_at must still be what the copy was read with. If not, nothing
+// told of every change by the one process that writes). CachedRecipients
+// serves the copy, and the write checks it in the statement that inserts
+// the event: the account's row version (xmin, new at every UPDATE) and its
+// webhook's disabled_at must still be what the copy was read with. If not, nothing
 // is written, the copy is dropped, and InsertEventFor answers
 // ErrRecipientsChanged: the caller reads the recipients again, plans
 // again, and retries. An event is so always planned from recipients no
@@ -67,9 +67,9 @@ func (c *pgRecipientsCache) drop(id int64) {
 }
 
 // CachedRecipients is Recipients, served on PostgreSQL from the copy the
-// last read kept (on SQLite, Recipients keeps its own): write events planned from it with InsertEventFor, which
-// checks it is still current. Its maps and slices are shared: do not
-// modify them.
+// last read kept (on SQLite, Recipients keeps its own): write events
+// planned from it with InsertEventFor, which checks it is still current.
+// Its maps and slices are shared: do not modify them.
 func (s *Store) CachedRecipients(ctx context.Context, accountID int64) (Recipients, error) {
 	if r, ok := s.pgRecipients.get(accountID); ok {
 		return r, nil
