@@ -4,9 +4,11 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"io/fs"
+	"reflect"
 	"sort"
 	"strings"
 	texttemplate "text/template"
+	tree "text/template/parse"
 )
 
 // A kind is one sort of email (a notification, say): its templates
@@ -82,11 +84,26 @@ func (r *Renderer) execute(kind string, v any) (text, html string, err error) {
 
 // executeTemplate renders the template called name (the layout or a
 // piece of it) of the kind's text and HTML sets, into builders of the
-// sizes given.
+// sizes given. Once a template has run through text/template and
+// html/template (which escapes it on its first run), it is compiled for
+// v's type (compiled.go) and runs compiled from then on.
 func (r *Renderer) executeTemplate(kind, name string, v any, textSize, htmlSize int) (text, html string, err error) {
 	k, ok := r.kinds[kind]
 	if !ok {
 		return "", "", fmt.Errorf("email: no templates for %q", kind)
+	}
+	rv := reflect.ValueOf(v)
+	key := programKey{kind, name, rv.Type()}
+	p, compiled := r.programs.Load(key)
+	if compiled {
+		if p := p.(*programs); p.text != nil {
+			b := getBuffer(max(textSize, htmlSize))
+			defer putBuffer(b)
+			*b = p.text((*b)[:0], rv)
+			text = string(*b)
+			*b = p.html((*b)[:0], rv)
+			return text, string(*b), nil
+		}
 	}
 	var t, h strings.Builder
 	t.Grow(textSize)
@@ -97,5 +114,47 @@ func (r *Renderer) executeTemplate(kind, name string, v any, textSize, htmlSize 
 	if err := k.html.ExecuteTemplate(&h, name, v); err != nil {
 		return "", "", fmt.Errorf("email: %s html template: %w", kind, err)
 	}
+	if !compiled {
+		r.programs.Store(key, k.compile(name, rv.Type()))
+	}
 	return t.String(), h.String(), nil
+}
+
+// programKey names a compiled template: its kind, its name and the type
+// of view it was compiled for.
+type programKey struct {
+	kind, name string
+	view       reflect.Type
+}
+
+// programs are a template's text and HTML compiled, both nil when either
+// does not compile (it then runs through text/template).
+type programs struct{ text, html program }
+
+// compile compiles the kind's template called name for views of type t.
+// html/template must have run it first: compiled are its escaped trees.
+func (k kind) compile(name string, t reflect.Type) *programs {
+	var p programs
+	var err error
+	if p.text, err = compileTemplate(k.textTree, name, t, false); err != nil {
+		return &programs{}
+	}
+	if p.html, err = compileTemplate(k.htmlTree, name, t, true); err != nil {
+		return &programs{}
+	}
+	return &p
+}
+
+func (k kind) textTree(name string) *tree.Tree {
+	if t := k.text.Lookup(name); t != nil {
+		return t.Tree
+	}
+	return nil
+}
+
+func (k kind) htmlTree(name string) *tree.Tree {
+	if t := k.html.Lookup(name); t != nil {
+		return t.Tree
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	netmail "net/mail"
 	"strings"
+	"sync"
 	"time"
 
 	"herald"
@@ -25,6 +26,8 @@ type Renderer struct {
 	// Recent events' shared parts, and recent footers (cache.go).
 	shared  renderCache[sharedRender]
 	footers renderCache[footerRender]
+	// Templates compiled once they have run (layout.go), by programKey.
+	programs sync.Map
 }
 
 // NewRenderer returns a Renderer sending as from, an address such as
