@@ -181,6 +181,18 @@ func (s *Store) RecordWebhookResults(ctx context.Context, results []WebhookResul
 	for _, r := range results {
 		byAccount[r.AccountID] = append(byAccount[r.AccountID], r)
 	}
+	if s.dialect == Postgres {
+		done, err := s.recordSuccessesPG(ctx, byAccount)
+		if err != nil {
+			return nil, wrap("record webhook results", err)
+		}
+		for id := range done {
+			delete(byAccount, id)
+		}
+		if len(byAccount) == 0 {
+			return nil, nil
+		}
+	}
 	ids := make([]int64, 0, len(byAccount))
 	for id := range byAccount {
 		ids = append(ids, id)
@@ -289,9 +301,13 @@ func countAttempts(ctx context.Context, count, drop *sql.Stmt, accountID int64, 
 			return err
 		}
 	}
-	_, err := drop.ExecContext(ctx, accountID, latest-48*time.Hour.Milliseconds())
+	_, err := drop.ExecContext(ctx, accountID, latest-keepCounts)
 	return err
 }
+
+// keepCounts is how long (ms) attempt counts are kept before the latest
+// hour counted.
+const keepCounts = 48 * int64(time.Hour/time.Millisecond)
 
 // countAttemptsSQL adds to an hour's counts; dropCountsSQL drops the
 // counts older than two days.

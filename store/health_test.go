@@ -207,3 +207,52 @@ func TestSavingADifferentURLTurnsTheWebhookBackOn(t *testing.T) {
 		}
 	})
 }
+
+// Successes recorded together for accounts in every state: each account's
+// health follows its own row (on PostgreSQL the healthy ones take a
+// shorter path than the failing and disabled ones).
+func TestWebhookSuccessesAcrossAccounts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		t0 := time.Now().UTC().Truncate(time.Millisecond).Add(-time.Hour)
+		for id := int64(1); id <= 4; id++ {
+			healthAccount(t, s, id, "https://hooks.acme.test/in")
+		}
+		before := []store.WebhookResult{
+			{AccountID: 1, At: t0, Error: "HTTP 503"},
+			{AccountID: 2, At: t0, Success: true},
+			{AccountID: 3, At: t0, Gone: true, Error: "HTTP 410"},
+		}
+		if _, err := s.RecordWebhookResults(ctx, before, store.HealthPolicy{}); err != nil {
+			t.Fatal(err)
+		}
+		ok := func(id int64, after time.Duration) store.WebhookResult {
+			return store.WebhookResult{AccountID: id, At: t0.Add(after), Success: true}
+		}
+		batch := []store.WebhookResult{ok(2, 3*time.Second), ok(1, time.Second), ok(4, time.Second), ok(2, 2*time.Second), ok(3, time.Second)}
+		changes, err := s.RecordWebhookResults(ctx, batch, store.HealthPolicy{})
+		if err != nil || len(changes) != 0 {
+			t.Fatalf("changes %+v, %v", changes, err)
+		}
+		want := []struct {
+			state       herald.WebhookState
+			lastSuccess time.Duration
+			attempts    int
+			succeeded   int
+		}{
+			{herald.WebhookHealthy, time.Second, 2, 1},
+			{herald.WebhookHealthy, 3 * time.Second, 3, 3},
+			{herald.WebhookDisabled, time.Second, 2, 1},
+			{herald.WebhookHealthy, time.Second, 1, 1},
+		}
+		for i, w := range want {
+			h, err := s.WebhookHealth(ctx, int64(i+1), t0.Add(time.Minute))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h.State != w.state || h.ConsecutiveFailures != 0 || !h.LastSuccessAt.Equal(t0.Add(w.lastSuccess)) || h.Attempts24h != w.attempts || h.Succeeded24h != w.succeeded {
+				t.Errorf("account %d: %+v, want %+v", i+1, h, w)
+			}
+		}
+	})
+}

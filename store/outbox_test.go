@@ -17,10 +17,7 @@ import (
 func TestOutboxSubjectAndRecipientStoredOnce(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		s.PutAccount(ctx, 1, "A")
-		now := time.Now().UTC().Truncate(time.Millisecond)
-		_, ds := queued(t, s, now)
-		claimIDs(t, s, "w", now, 10)
+		now, ds := leased(t, s, "w")
 		for _, tc := range []struct {
 			d                  herald.Delivery
 			subject, recipient string

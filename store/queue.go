@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -295,9 +296,13 @@ type Outcome struct {
 // taken over by another worker (it ran past its lease) is still logged as
 // an attempt but does not change the delivery, which the other worker owns.
 // A batch takes a few statements, not two per outcome (on PostgreSQL each
-// statement is a round trip); a digest's outcome goes alone, as it also
-// completes the digest's members when its own update took effect.
+// statement is a round trip, and a batch of webhooks takes one: see
+// pgcomplete.go); a digest's outcome goes alone, as it also completes the
+// digest's members when its own update took effect.
 func (s *Store) Complete(ctx context.Context, outcomes []Outcome) error {
+	if s.dialect == Postgres && !slices.ContainsFunc(outcomes, func(o Outcome) bool { return o.Digest || o.Outbox != nil }) {
+		return s.completeAllPG(ctx, outcomes)
+	}
 	attempts := make([][]any, 0, len(outcomes))
 	updates := make([][]any, 0, len(outcomes))
 	var digests []Outcome
@@ -374,7 +379,7 @@ func outcomeValues(o Outcome) []any {
 	if o.Attempt.ResponseStatus != 0 {
 		status = o.Attempt.ResponseStatus
 	}
-	return []any{string(o.Status), status, o.Attempt.Error, o.Attempt.Latency.Milliseconds(), completed, next}
+	return []any{string(o.Status), status, textSafe(o.Attempt.Error), o.Attempt.Latency.Milliseconds(), completed, next}
 }
 
 // insertAttempt runs the prepared one-row attempt INSERT.
@@ -387,8 +392,10 @@ func insertAttempt(ctx context.Context, ins *sql.Stmt, a herald.Attempt) error {
 	return err
 }
 
-var insertAttempts = multiRow{prefix: `INSERT INTO delivery_attempts (id, delivery_id, started_at, completed_at, target, request_headers,
-	response_status, response_headers, response_body, error, latency_ms) VALUES `, cols: 11}
+const insertAttemptsColumns = `INSERT INTO delivery_attempts (id, delivery_id, started_at, completed_at, target, request_headers,
+	response_status, response_headers, response_body, error, latency_ms)`
+
+var insertAttempts = multiRow{prefix: insertAttemptsColumns + ` VALUES `, cols: 11}
 
 // completeDeliveries updates completed deliveries from a VALUES list
 // (id, owner, status, response status, error, latency, completed at, next

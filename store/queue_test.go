@@ -24,6 +24,17 @@ func queued(t *testing.T, s *store.Store, now time.Time) (herald.Event, []herald
 	return ev, ds
 }
 
+// leased queues one event of account 1 (a webhook and two emails) and
+// leases its deliveries to owner.
+func leased(t *testing.T, s *store.Store, owner string) (time.Time, []herald.Delivery) {
+	t.Helper()
+	s.PutAccount(context.Background(), 1, "A")
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	_, ds := queued(t, s, now)
+	claimIDs(t, s, owner, now, 10)
+	return now, ds
+}
+
 func claimIDs(t *testing.T, s *store.Store, owner string, now time.Time, limit int, busy ...string) map[string]store.Job {
 	t.Helper()
 	room := func(h string) int {
@@ -176,10 +187,7 @@ func TestCompleteRecordsAttemptsAndRedeliverKeepsHistory(t *testing.T) {
 func TestCompleteRetryAndOutbox(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		s.PutAccount(ctx, 1, "A")
-		now := time.Now().UTC().Truncate(time.Millisecond)
-		_, ds := queued(t, s, now)
-		claimIDs(t, s, "w", now, 10)
+		now, ds := leased(t, s, "w")
 		retry := outcome(ds[1], "w", herald.StatusPending, now)
 		retry.RetryAt = now.Add(time.Minute)
 		sent := outcome(ds[2], "w", herald.StatusSucceeded, now)
@@ -343,4 +351,58 @@ func TestConcurrentClaimsNeverOverlap(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A batch of webhook outcomes (no outbox message, no digest), as workers
+// record them: each delivery takes its own outcome, a stale owner's leaves
+// its delivery alone, and every attempt is logged.
+func TestCompleteBatchOfOutcomes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		now, ds := leased(t, s, "w")
+		retry := outcome(ds[0], "w", herald.StatusPending, now)
+		retry.RetryAt = now.Add(time.Minute)
+		refused := outcome(ds[1], "w", herald.StatusFailed, now)
+		refused.Attempt.ResponseStatus, refused.Attempt.Error = 0, "connection refused \xff"
+		stale := outcome(ds[2], "someone-else", herald.StatusSucceeded, now)
+		if err := s.Complete(ctx, []store.Outcome{retry, refused, stale}); err != nil {
+			t.Fatal(err)
+		}
+		want := []struct {
+			status      herald.Status
+			attempts    int
+			response    int
+			error       string
+			completed   bool
+			attemptLogs int
+		}{
+			{herald.StatusPending, 1, 500, "HTTP 500", false, 1},
+			{herald.StatusFailed, 1, 0, "connection refused \uFFFD", true, 1},
+			{herald.StatusPending, 0, 0, "", false, 1},
+		}
+		for i, w := range want {
+			d, err := s.Delivery(ctx, ds[i].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Status != w.status || d.Attempts != w.attempts || d.ResponseStatus != w.response || d.Error != w.error || d.CompletedAt.IsZero() == w.completed {
+				t.Errorf("delivery %d = %+v, want %+v", i, d, w)
+			}
+			atts, err := s.Attempts(ctx, ds[i].ID)
+			if err != nil || len(atts) != w.attemptLogs {
+				t.Errorf("delivery %d: attempts %+v, %v", i, atts, err)
+			}
+		}
+		if atts, _ := s.Attempts(ctx, ds[1].ID); len(atts) == 1 && (atts[0].ResponseStatus != 0 || atts[0].Error != "connection refused \uFFFD") {
+			t.Errorf("refused attempt = %+v", atts[0])
+		}
+		// The retry is due at its time, not before; the stale owner's
+		// delivery stays leased to w.
+		if got := claimIDs(t, s, "w2", now.Add(30*time.Second), 10); len(got) != 0 {
+			t.Errorf("claimed before anything is due: %v", got)
+		}
+		if got := claimIDs(t, s, "w2", now.Add(61*time.Second), 10); len(got) != 2 {
+			t.Errorf("due after a minute: %v, want the retry and the expired lease", got)
+		}
+	})
 }
