@@ -22,7 +22,13 @@ type Ingester struct {
 	store   *store.Store
 	builder *catalog.Builder
 	now     func() time.Time
+	worker  *Worker // gets the deliveries it has room for; nil: none
 }
+
+// HandTo makes in give w, a worker of this process, the deliveries it
+// writes while w has room for them, so w sends them without claiming them
+// (handoff.go).
+func (in *Ingester) HandTo(w *Worker) { in.worker = w }
 
 // NewIngester returns an Ingester writing to s and building payloads with b.
 // now is the clock; nil means time.Now.
@@ -101,10 +107,20 @@ func (in *Ingester) ingest(ctx context.Context, req envelope) (Result, error) {
 		Payload:        in.builder.Payload(req.event, r.Account.ID, r.Account.Name, at, data),
 		CreatedAt:      now,
 	}
-	stored, ds, created, err := in.store.InsertEventFor(ctx, r, ev, Plan(ev, r, now))
+	ds := Plan(ev, r, now)
+	var h *store.Handoff
+	kept, ok := in.worker.reserve(ds)
+	if ok {
+		h = &kept.lease
+	}
+	ins, err := in.store.Insert(ctx, r, ev, ds, h)
+	if ok {
+		in.worker.hand(kept, ins.Jobs)
+	}
 	if err != nil {
 		return Result{}, err
 	}
+	stored, ds, created := ins.Event, ins.Deliveries, ins.Created
 	if !created && stored.Fingerprint != ev.Fingerprint {
 		return Result{}, &herald.Error{Code: herald.CodeConflict,
 			Message: fmt.Sprintf("idempotency_key %q was already used for a different event (%s)", req.idempotencyKey, stored.ID),

@@ -29,6 +29,9 @@ type Mailer interface {
 // nothing.
 type Observer interface {
 	Delivered(channel herald.Channel, status herald.Status, endToEnd, call time.Duration)
+	// Taken counts n deliveries taken on, how: "handed_over" by ingest
+	// (handoff.go) or "claimed" from the database.
+	Taken(how string, n int)
 }
 
 // DefaultPerHost is how many webhooks a worker sends to one host at once
@@ -99,6 +102,7 @@ type Worker struct {
 	out     chan finished   // outcomes to record
 	sent    chan sendResult // each send that returned
 	beat    beats
+	q       *slots // what the worker holds; see slots.go
 }
 
 type sendResult struct {
@@ -139,7 +143,9 @@ func NewWorker(cfg WorkerConfig) *Worker {
 		host, _ := os.Hostname()
 		cfg.Owner = fmt.Sprintf("%s-%d-%08x", host, os.Getpid(), rand.Uint32())
 	}
-	return &Worker{cfg: cfg, retry: newRetryPolicy(cfg.RetrySchedule), out: make(chan finished, 2*cfg.Concurrency), sent: make(chan sendResult, cfg.Concurrency)}
+	w := &Worker{cfg: cfg, retry: newRetryPolicy(cfg.RetrySchedule), out: make(chan finished, 2*cfg.Concurrency), sent: make(chan sendResult, cfg.Concurrency)}
+	w.q = newSlots(w)
+	return w
 }
 
 // Lease is how long a claimed job is the worker's alone.
@@ -165,40 +171,62 @@ func (w *Worker) Run(ctx context.Context) error {
 	stopBeating := w.startHeartbeats(ctx)
 	defer stopBeating()
 
-	q := &slots{w: w, perHost: map[string]int{}, waiting: map[string][]store.Job{}, fast: map[string]bool{}}
-	unrecorded := 0
+	q := w.q
+	q.setOpen(true)
 	var lastDeep time.Time
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	stopping := ctx.Done()
 	claimNow := true
+	// backlog: due deliveries may be left that the last claim did not
+	// take (it took some, or a busy host had no room). Else the next
+	// claim waits for a wake-up or the poll: deliveries handed over by
+	// ingest (handoff.go) need none.
+	backlog := true
 	var lastEmpty time.Time // a claim found nothing it had room for
 	dbDown := false         // the last claim found the database unreachable
 	for {
-		held := q.sending + q.queued
+		q.mu.Lock()
+		held, unrecorded := q.held(), q.unrecorded
+		q.mu.Unlock()
 		if stopping != nil && claimNow && held < w.cfg.Concurrency && unrecorded < 2*w.cfg.Concurrency && w.alive(w.cfg.Now()) {
-			jobs, err := w.claim(ctx, q, w.cfg.Concurrency-held, &lastDeep)
+			limit := q.claimRoom()
+			jobs, err := w.claim(ctx, q, limit, &lastDeep)
 			if ctx.Err() == nil {
 				dbDown = w.logClaim(err, dbDown)
 			}
-			unrecorded += len(jobs)
+			if len(jobs) > 0 && w.cfg.Observer != nil {
+				w.cfg.Observer.Taken("claimed", len(jobs))
+			}
+			q.mu.Lock()
+			q.reserved -= limit
+			q.unrecorded += len(jobs)
 			for _, j := range jobs {
 				q.add(j)
 			}
-			if len(jobs) == 0 && q.busy() {
+			busy := q.busy()
+			more := len(jobs) > 0 && q.held() < w.cfg.Concurrency
+			q.mu.Unlock()
+			backlog = len(jobs) > 0 || busy || err != nil
+			if len(jobs) == 0 && busy {
 				lastEmpty = time.Now()
 			}
-			if len(jobs) > 0 && q.sending+q.queued < w.cfg.Concurrency {
+			if more {
 				continue // more may be due right now
 			}
 		}
-		if stopping == nil && unrecorded == 0 {
-			close(w.out)
-			<-done // the recorder has returned
-			if c, ok := w.cfg.SMTP.(io.Closer); ok {
-				c.Close() // says QUIT on its idle connections
+		if stopping == nil {
+			q.mu.Lock()
+			idle := q.unrecorded == 0 && q.reserved == 0
+			q.mu.Unlock()
+			if idle {
+				close(w.out)
+				<-done // the recorder has returned
+				if c, ok := w.cfg.SMTP.(io.Closer); ok {
+					c.Close() // says QUIT on its idle connections
+				}
+				return nil
 			}
-			return nil
 		}
 		timer.Reset(w.cfg.Poll)
 		claimNow = false
@@ -213,6 +241,7 @@ func (w *Worker) Run(ctx context.Context) error {
 				claimNow = true
 			}
 		case r := <-w.sent:
+			q.mu.Lock()
 			q.done(r)
 			// Take every send that has returned meanwhile before the next
 			// (blocking) claim: handling one per claim had capped a busy
@@ -228,13 +257,19 @@ func (w *Worker) Run(ctx context.Context) error {
 			}
 			// Claim again once a batch's worth of room has opened, or
 			// when nothing is left waiting.
-			claimNow = q.queued == 0 || w.cfg.Concurrency-(q.sending+q.queued) >= claimBatch
+			claimNow = backlog && (q.queued == 0 || w.cfg.Concurrency-q.held() >= claimBatch)
+			q.mu.Unlock()
 		case n := <-recorded:
-			unrecorded -= n
+			q.mu.Lock()
+			q.unrecorded -= n
+			q.mu.Unlock()
+		case <-q.poke:
+			// A handoff ended while stopping: see whether all is done.
 		case <-timer.C:
 			claimNow = true
 		case <-stopping:
 			stopping = nil
+			q.setOpen(false)
 		}
 	}
 }
@@ -267,101 +302,15 @@ const claimBatch = 16
 // host blocks the claim.
 const wakeDebounce = 5 * time.Millisecond
 
-// slots tracks the jobs a worker holds (at most Concurrency): sending,
-// and waiting for a slot of their host (at most PerHost each).
-type slots struct {
-	w       *Worker
-	sending int
-	queued  int
-	perHost map[string]int
-	waiting map[string][]store.Job
-	fast    map[string]bool // the host's last send took under fastSend
-	// slowUntil holds hosts that said they are overloaded (hostslow.go).
-	slowUntil map[string]time.Time
-}
-
-// fastSend is how quick a host's answers must be for it to get the larger
-// batch of waiting jobs.
-const fastSend = 250 * time.Millisecond
-
-// busy reports whether some host has no room left.
-func (q *slots) busy() bool {
-	for h := range q.perHost {
-		if q.room(h) <= 0 {
-			return true
-		}
-	}
-	return false
-}
-
-// room is how many more jobs for host the worker may hold.
-func (q *slots) room(host string) int {
-	if host == "" {
-		return q.w.cfg.Concurrency // emails: bounded by the total only
-	}
-	limit := q.limit(host)
-	hold := 2 * limit
-	if q.fast[host] && limit == q.w.cfg.PerHost {
-		hold = 4 * limit
-	}
-	return hold - q.perHost[host] - len(q.waiting[host])
-}
-
-// add starts j, or keeps it waiting while its host has PerHost sends
-// going. Claims keep what the worker holds within Concurrency.
-func (q *slots) add(j store.Job) {
-	if j.Host == "" || q.perHost[j.Host] < q.limit(j.Host) {
-		q.start(j)
-		return
-	}
-	q.waiting[j.Host] = append(q.waiting[j.Host], j)
-	q.queued++
-}
-
-func (q *slots) start(j store.Job) {
-	q.sending++
-	q.perHost[j.Host]++
-	go q.w.deliver(j)
-}
-
-// done frees the slot of a send that returned and starts the host's next
-// waiting job.
-func (q *slots) done(r sendResult) {
-	host := r.host
-	if r.slow {
-		q.slowDown(host, time.Now())
-	}
-	if host != "" {
-		if r.took < fastSend {
-			q.fast[host] = true
-		} else {
-			delete(q.fast, host)
-		}
-	}
-	q.sending--
-	if q.perHost[host]--; q.perHost[host] <= 0 {
-		delete(q.perHost, host)
-		if len(q.waiting[host]) == 0 {
-			delete(q.fast, host)
-		}
-	}
-	if next := q.waiting[host]; len(next) > 0 && q.perHost[host] < q.limit(host) {
-		q.waiting[host] = next[1:]
-		if len(q.waiting[host]) == 0 {
-			delete(q.waiting, host)
-		}
-		q.queued--
-		q.start(next[0])
-	}
-}
-
 func (w *Worker) claim(ctx context.Context, q *slots, limit int, lastDeep *time.Time) ([]store.Job, error) {
 	var busy []string
+	q.mu.Lock()
 	for h := range q.perHost {
 		if h != "" && q.room(h) <= 0 {
 			busy = append(busy, h)
 		}
 	}
+	q.mu.Unlock()
 	now := w.cfg.Now()
 	deep := len(busy) > 0 && now.Sub(*lastDeep) >= w.cfg.Poll
 	if deep {
@@ -372,7 +321,7 @@ func (w *Worker) claim(ctx context.Context, q *slots, limit int, lastDeep *time.
 		Now:   now,
 		Lease: w.cfg.Lease,
 		Limit: min(limit, 256),
-		Room:  q.room,
+		Room:  q.lockedRoom,
 		Busy:  busy,
 		Deep:  deep,
 	})

@@ -81,8 +81,12 @@ func newHarness(t *testing.T, s *store.Store, mutate func(*dispatch.WorkerConfig
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- dispatch.NewWorker(cfg).Run(ctx) }()
-	h := &harness{t: t, store: s, ingest: dispatch.NewIngester(s, b, nil), builder: b}
+	w := dispatch.NewWorker(cfg)
+	go func() { done <- w.Run(ctx) }()
+	// As herald serve wires them: ingest hands the worker what it writes.
+	ing := dispatch.NewIngester(s, b, nil)
+	ing.HandTo(w)
+	h := &harness{t: t, store: s, ingest: ing, builder: b}
 	h.stop = sync.OnceFunc(func() {
 		cancel()
 		select {

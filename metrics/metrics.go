@@ -38,6 +38,7 @@ type Metrics struct {
 
 	eventsIngested *prometheus.CounterVec
 	deliveries     *prometheus.CounterVec
+	taken          *prometheus.CounterVec
 	endToEnd       *prometheus.HistogramVec
 	webhookRequest prometheus.Histogram
 	emailSend      prometheus.Histogram
@@ -66,6 +67,10 @@ func New(queue QueueStatser, now func() time.Time) *Metrics {
 			Name: "herald_deliveries_total",
 			Help: "Deliveries completed, by channel and final status.",
 		}, []string{"channel", "status"}),
+		taken: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_deliveries_taken_total",
+			Help: "Deliveries workers took on to send, by how: handed over by ingest as it wrote them, or claimed from the database (retries, backlog, other processes' events).",
+		}, []string{"how"}),
 		endToEnd: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "herald_delivery_end_to_end_seconds",
 			Help:    "Time from a delivery's creation at ingest to its completion, retries included.",
@@ -94,9 +99,12 @@ func New(queue QueueStatser, now func() time.Time) *Metrics {
 		}
 		m.endToEnd.WithLabelValues(string(c))
 	}
+	for _, how := range []string{"handed_over", "claimed"} {
+		m.taken.WithLabelValues(how)
+	}
 
 	m.registry.MustRegister(
-		m.eventsIngested, m.deliveries, m.endToEnd, m.webhookRequest, m.emailSend,
+		m.eventsIngested, m.deliveries, m.taken, m.endToEnd, m.webhookRequest, m.emailSend,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -134,6 +142,12 @@ func (m *Metrics) Delivered(channel herald.Channel, status herald.Status, endToE
 	case herald.ChannelEmail:
 		m.emailSend.Observe(call.Seconds())
 	}
+}
+
+// Taken counts n deliveries a worker took on, how ("handed_over" or
+// "claimed"); it implements dispatch.Observer.
+func (m *Metrics) Taken(how string, n int) {
+	m.taken.WithLabelValues(how).Add(float64(n))
 }
 
 // Handler serves the metrics in the Prometheus exposition format.

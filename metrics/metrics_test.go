@@ -120,6 +120,8 @@ func TestExposition(t *testing.T) {
 	m.Delivered(herald.ChannelWebhook, herald.StatusSucceeded, 1500*time.Millisecond, 200*time.Millisecond)
 	m.Delivered(herald.ChannelWebhook, herald.StatusFailed, 3*time.Hour, 10*time.Second)
 	m.Delivered(herald.ChannelEmail, herald.StatusSucceeded, 40*time.Millisecond, 30*time.Millisecond)
+	m.Taken("handed_over", 3)
+	m.Taken("handed_over", 1)
 
 	body := scrape(t, m.Handler())
 	wantLines(t, body,
@@ -131,6 +133,8 @@ func TestExposition(t *testing.T) {
 		`herald_deliveries_total{channel="webhook",status="failed"} 1`,
 		`herald_deliveries_total{channel="email",status="succeeded"} 1`,
 		`herald_deliveries_total{channel="email",status="failed"} 0`,
+		`herald_deliveries_taken_total{how="handed_over"} 4`,
+		`herald_deliveries_taken_total{how="claimed"} 0`,
 		`herald_delivery_end_to_end_seconds_count{channel="webhook"} 2`,
 		`herald_delivery_end_to_end_seconds_count{channel="email"} 1`,
 		// 3h is past the last bucket (~65s), so only +Inf holds it.

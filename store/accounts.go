@@ -167,6 +167,10 @@ type Recipients struct {
 
 	// version is what the read saw, on PostgreSQL (pgrecipients.go).
 	version *recipientsVersion
+	// signing, on SQLite, is the keys that sign the account's webhooks
+	// (newest first, ending overlaps included), for the jobs ingest hands
+	// over (handoff.go); the claim reads them itself.
+	signing []herald.SigningKey
 }
 
 // Recipients reads account, company, settings and whether the webhook is
@@ -181,6 +185,11 @@ func (s *Store) Recipients(ctx context.Context, accountID int64) (Recipients, er
 	}
 	start := time.Now()
 	r, err := s.readRecipients(ctx, accountID)
+	if err == nil && r.Settings.WebhookURL != "" {
+		// Signing changes go through Transact, which marks the copy stale.
+		// Every key is kept; each job leaves out those ended by its time.
+		r.signing, err = s.SigningKeys(ctx, accountID, time.Time{})
+	}
 	if err == nil {
 		s.recipients.put(accountID, r, gen, start)
 	}

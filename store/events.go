@@ -21,9 +21,28 @@ func (s *Store) InsertEvent(ctx context.Context, ev herald.Event, ds []herald.De
 // from CachedRecipients and has changed since, nothing is written and the
 // error is ErrRecipientsChanged (see pgrecipients.go).
 func (s *Store) InsertEventFor(ctx context.Context, r Recipients, ev herald.Event, ds []herald.Delivery) (herald.Event, []herald.Delivery, bool, error) {
-	ins, err := s.newEventInsert(ctx, ev, ds)
+	in, err := s.Insert(ctx, r, ev, ds, nil)
+	return in.Event, in.Deliveries, in.Created, err
+}
+
+// Inserted is what Insert wrote, or found written before.
+type Inserted struct {
+	Event      herald.Event
+	Deliveries []herald.Delivery
+	// Created is false when the idempotency key named an earlier event:
+	// Event and Deliveries are then that event's, and nothing was written.
+	Created bool
+	// Jobs are the deliveries handed over (see Handoff), leased to its
+	// owner; none unless Created.
+	Jobs []Job
+}
+
+// Insert is InsertEventFor that may also hand the event's deliveries over
+// to a worker of this process (h non-nil; see handoff.go).
+func (s *Store) Insert(ctx context.Context, r Recipients, ev herald.Event, ds []herald.Delivery, h *Handoff) (Inserted, error) {
+	ins, err := s.newEventInsert(ctx, ev, ds, s.handoff(h))
 	if err != nil {
-		return ev, nil, false, fmt.Errorf("store: insert event: %w", err)
+		return Inserted{Event: ev}, fmt.Errorf("store: insert event: %w", err)
 	}
 	ins.check = r.version
 	run := func(ctx context.Context, tx *sql.Tx) (err error) {
@@ -40,18 +59,21 @@ func (s *Store) InsertEventFor(ctx context.Context, r Recipients, ev herald.Even
 		s.pgRecipients.drop(ev.AccountID)
 	}
 	if err != nil {
-		return ev, nil, false, fmt.Errorf("store: insert event: %w", err)
+		return Inserted{Event: ev}, fmt.Errorf("store: insert event: %w", err)
 	}
 	if ins.created {
-		s.notify(ctx)
-		return ev, ds, true, nil
+		jobs := ins.jobs(r, ds)
+		if len(jobs) < ins.due {
+			s.notify(ctx) // some are for the claim
+		}
+		return Inserted{Event: ev, Deliveries: ds, Created: true, Jobs: jobs}, nil
 	}
 	first, err := s.EventByIdempotencyKey(ctx, ev.AccountID, ev.IdempotencyKey)
 	if err != nil {
-		return ev, nil, false, err
+		return Inserted{Event: ev}, err
 	}
 	fds, err := s.EventDeliveries(ctx, first.ID)
-	return first, fds, false, err
+	return Inserted{Event: first, Deliveries: fds}, err
 }
 
 // eventInsert is one event's writes, statements prepared and arguments
@@ -65,17 +87,20 @@ type eventInsert struct {
 	digest            *digestHold // emails that may wait for a digest; nil when none
 	created           bool        // set by the run that committed it
 	ev                herald.Event
+	handoff           *Handoff           // the lease of the rows handed over; nil: none
+	due               int                // rows a worker may send now: handed over, or for the claim
 	check             *recipientsVersion // what the deliveries were planned from; nil: no check
 }
 
 // insertEventSQL and insertDeliveriesSQL start the INSERTs of an event and
 // of its deliveries; deliveryRow holds one delivery's values, in the order
-// of insertDeliveriesSQL's columns.
+// of insertDeliveriesSQL's columns then the lease's (the one-transaction
+// path's INSERT; PostgreSQL's group statement leaves the lease out).
 const (
 	insertEventSQL      = `INSERT INTO events (` + eventColumns + `)`
-	insertDeliveriesSQL = `INSERT INTO deliveries (id, event_id, seq, account_id, event_key, channel, target, host, is_test, status, attempts,
-		next_attempt_at, created_at, error, completed_at)`
-	deliveryCols = 15
+	deliveryInsertCols  = `id, event_id, seq, account_id, event_key, channel, target, host, is_test, status, attempts, next_attempt_at, created_at, error, completed_at`
+	insertDeliveriesSQL = `INSERT INTO deliveries (` + deliveryInsertCols + `)`
+	deliveryCols        = 17
 )
 
 type deliveryRow struct {
@@ -89,6 +114,8 @@ type deliveryRow struct {
 	nextAttemptAt, createdAt        int64
 	error                           string
 	completedAt                     *int64 // nil until complete
+	leaseOwner                      string // "" unless handed over
+	leaseUntil                      int64
 }
 
 func (r *deliveryRow) values() []any {
@@ -97,10 +124,10 @@ func (r *deliveryRow) values() []any {
 		completed = *r.completedAt
 	}
 	return []any{r.id, r.eventID, r.seq, r.accountID, r.eventKey, r.channel, r.target, r.host, r.isTest, r.status, r.attempts,
-		r.nextAttemptAt, r.createdAt, r.error, completed}
+		r.nextAttemptAt, r.createdAt, r.error, completed, r.leaseOwner, r.leaseUntil}
 }
 
-func (s *Store) newEventInsert(ctx context.Context, ev herald.Event, ds []herald.Delivery) (*eventInsert, error) {
+func (s *Store) newEventInsert(ctx context.Context, ev herald.Event, ds []herald.Delivery, h *Handoff) (*eventInsert, error) {
 	var key any
 	if ev.IdempotencyKey != "" {
 		key = ev.IdempotencyKey
@@ -115,6 +142,8 @@ func (s *Store) newEventInsert(ctx context.Context, ev herald.Event, ds []herald
 	// the primary contact, 50 subscribers), so few are ever prepared.
 	ins.deliveryArgs = make([]any, 0, deliveryCols*len(ds))
 	ins.rows = make([]deliveryRow, 0, len(ds))
+	ins.digest = s.newDigestHold(ds)
+	ins.handoff = h
 	for i, d := range ds {
 		var isTest int32
 		if d.IsTest {
@@ -125,11 +154,17 @@ func (s *Store) newEventInsert(ctx context.Context, ev herald.Event, ds []herald
 			due = d.CreatedAt
 		}
 		r := deliveryRow{id: d.ID, eventID: d.EventID, seq: int32(i), accountID: d.AccountID, eventKey: string(d.EventKey),
-			channel: string(d.Channel), target: s.sealTarget(d.Channel, d.Target), host: hostOf(d.Channel, d.Target), isTest: isTest,
+			channel: string(d.Channel), target: s.sealTarget(d.Channel, d.Target), host: HostOf(d.Channel, d.Target), isTest: isTest,
 			status: string(d.Status), attempts: int32(d.Attempts), nextAttemptAt: millis(due), createdAt: millis(d.CreatedAt), error: d.Error}
 		if !d.CompletedAt.IsZero() { // a delivery planned as skipped is complete at once
 			at := millis(d.CompletedAt)
 			r.completedAt = &at
+		}
+		if d.Status == herald.StatusPending && due == d.CreatedAt {
+			ins.due++
+			if h != nil && !ins.digest.holds(d) {
+				r.leaseOwner, r.leaseUntil, r.nextAttemptAt = h.Owner, millis(h.Until), millis(h.Until)
+			}
 		}
 		ins.rows = append(ins.rows, r)
 		ins.deliveryArgs = append(ins.deliveryArgs, r.values()...)
@@ -137,14 +172,13 @@ func (s *Store) newEventInsert(ctx context.Context, ev herald.Event, ds []herald
 	if ins.deliveries, err = s.writeStmt(ctx, s.multiRowSQL(insertDeliveries, len(ds))); err != nil {
 		return ins, err
 	}
-	ins.digest = s.newDigestHold(ds)
 	if s.dialect == Postgres {
 		ins.notify, err = s.writeStmt(ctx, `SELECT pg_notify('`+notifyChannel+`', '')`)
 	}
 	return ins, err
 }
 
-var insertDeliveries = multiRow{prefix: insertDeliveriesSQL + ` VALUES `, cols: deliveryCols}
+var insertDeliveries = multiRow{prefix: `INSERT INTO deliveries (` + deliveryInsertCols + `, lease_owner, lease_until) VALUES `, cols: deliveryCols}
 
 // exec runs the writes in tx; created is false when the idempotency key
 // was taken, and then nothing was written.

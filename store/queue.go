@@ -447,7 +447,7 @@ func (s *Store) Redeliver(ctx context.Context, id, target string, now time.Time)
 		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'pending',
 			target = CASE WHEN channel = 'webhook' THEN $1 ELSE $5 END, host = $2, next_attempt_at = $3,
 			completed_at = NULL, lease_owner = '', lease_until = 0 WHERE id = $4 AND status <> 'pending'`,
-			s.seal(target), hostOf(herald.ChannelWebhook, target), millis(now), id, target)
+			s.seal(target), HostOf(herald.ChannelWebhook, target), millis(now), id, target)
 		if err != nil {
 			return err
 		}
@@ -471,8 +471,8 @@ func (s *Store) Redeliver(ctx context.Context, id, target string, now time.Time)
 	return d, nil
 }
 
-// hostOf is the host part of a webhook target, for per-host limits.
-func hostOf(ch herald.Channel, target string) string {
+// HostOf is the host part of a webhook target, for per-host limits.
+func HostOf(ch herald.Channel, target string) string {
 	if ch != herald.ChannelWebhook {
 		return ""
 	}

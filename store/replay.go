@@ -37,7 +37,7 @@ func (s *Store) Replay(ctx context.Context, r ReplayRequest) (replayed, remainin
 		lease_owner = '', lease_until = 0 WHERE id IN (SELECT id FROM deliveries WHERE %s ORDER BY created_at, id LIMIT %d)`,
 		n+1, n+2, n+3, match, r.Limit)
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, update, append(args, s.sealTarget(herald.ChannelWebhook, r.Target), hostOf(herald.ChannelWebhook, r.Target), millis(r.Now))...)
+		res, err := tx.ExecContext(ctx, update, append(args, s.sealTarget(herald.ChannelWebhook, r.Target), HostOf(herald.ChannelWebhook, r.Target), millis(r.Now))...)
 		if err != nil {
 			return err
 		}

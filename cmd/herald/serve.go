@@ -194,11 +194,13 @@ func serveConfig(ctx context.Context, cfg Config, stdout io.Writer, logger *slog
 		ln.Close()
 		return err
 	}
+	ingester := dispatch.NewIngester(st, builder, nil)
+	ingester.HandTo(worker)
 	signing := &dispatch.Signing{Store: st, Overlap: cfg.SigningOverlap}
 	tester := &dispatch.Tester{Store: st, Builder: builder, Webhooks: webhooks, Lease: worker.Lease()}
 	handler := web.New(web.Config{
 		Store:               st,
-		Ingester:            dispatch.NewIngester(st, builder, nil),
+		Ingester:            ingester,
 		Builder:             builder,
 		Guard:               guard,
 		PlatformTokenHashes: hashes,
