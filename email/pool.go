@@ -23,15 +23,16 @@ const (
 	maxPerConn  = 100
 )
 
-// pool keeps idle SMTP connections, each ready for its next MAIL command.
+// pool keeps idle SMTP connections, each ready for its next MAIL
+// command, and the messages waiting for one (batch.go).
 type pool struct {
-	slots  chan struct{} // one per open connection
 	mu     sync.Mutex
-	idle   []*conn // most recently used last
+	idle   []*conn    // most recently used last
+	open   int        // connections open or being opened, at most limit
+	limit  int        // maxConns; tests lower it
+	queue  []*pending // waiting messages, oldest first
 	closed bool
 }
-
-func (p *pool) init() { p.slots = make(chan struct{}, maxConns) }
 
 // conn is one SMTP connection, greeted, secured and authenticated:
 // net/smtp's client for it (the handshake and QUIT), and the network
@@ -44,13 +45,18 @@ type conn struct {
 	smtputf8   bool // the server offers SMTPUTF8 (RFC 6531)
 	sent       int
 	idleAt     time.Time
+	// out holds a batch's commands and messages while they are written:
+	// kept for the connection's next batch (batch.go).
+	out []byte
 }
 
-// Send delivers m to its one recipient on an idle connection, or a new
-// one. ctx bounds the whole exchange: the connection is closed when ctx
-// ends. A reused connection that the server closed meanwhile fails before
-// the message is sent (at MAIL, with no reply); the message then goes on
-// a fresh connection, so a stale connection never fails a message.
+// Send delivers m to its one recipient, on an idle connection or a new
+// one, with other messages waiting for a connection (batch.go). ctx bounds
+// the whole exchange: Send returns when ctx ends, and the connection is
+// closed when ctx ends while this Send is the one using it. A reused
+// connection that the server closed meanwhile fails before the message is
+// sent (at MAIL, with no reply); the message then goes on a fresh
+// connection, so a stale connection never fails a message.
 func (s *SMTP) Send(ctx context.Context, m Message) error {
 	from, to, err := m.check()
 	if err != nil {
@@ -60,43 +66,196 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 		return fmt.Errorf("email: send: %w", err)
 	}
 	buf := getBuffer(headroom + m.sizeHint())
-	defer putBuffer(buf)
 	*buf = m.compose((*buf)[:headroom], from, to)
-	env := envelope{from: from.Address, to: to.Address}
-
-	select {
-	case s.pool.slots <- struct{}{}:
-	case <-ctx.Done():
-		return fmt.Errorf("email: send to %s:%d: waiting for a connection: %w", s.host, s.port, ctx.Err())
+	p := &pending{env: envelope{from: from.Address, to: to.Address}, buf: *buf, at: headroom,
+		wake: make(chan struct{}, 1), done: make(chan error, 1)}
+	abandoned, err := s.send(ctx, p)
+	if !abandoned {
+		putBuffer(buf) // else another send may still be writing it
 	}
-	defer func() { <-s.pool.slots }()
+	return err
+}
+
+// send queues p and waits for its outcome, sending it (and the other
+// waiting messages) itself whenever a connection is free. It reports
+// whether it gave p up while another send had it.
+func (s *SMTP) send(ctx context.Context, p *pending) (abandoned bool, err error) {
+	s.pool.mu.Lock()
+	s.pool.queue = append(s.pool.queue, p)
 	for {
-		c := s.pool.take()
-		reused := c != nil
-		if c == nil {
-			if c, err = s.dial(ctx); err != nil {
-				return s.sendErr(ctx, err)
+		switch c, batch := s.pool.claim(p); {
+		case batch != nil:
+			s.pool.mu.Unlock()
+			s.run(ctx, c, batch)
+			s.pool.mu.Lock()
+			continue
+		case c == nil && !p.taken && s.pool.open < s.pool.limit:
+			s.pool.open++
+			s.pool.mu.Unlock()
+			c, err := s.dial(ctx)
+			s.pool.mu.Lock()
+			if err != nil {
+				s.pool.open--
+				s.pool.wakeOne()
+				if !p.taken {
+					s.pool.remove(p)
+					s.pool.mu.Unlock()
+					return false, s.sendErr(ctx, err)
+				}
+			} else {
+				// Idle, and still locked: the claim below takes it, unless
+				// another send took p meanwhile; then it is for the others.
+				c.idleAt = time.Now()
+				s.pool.idle = append(s.pool.idle, c)
+				if p.taken {
+					s.pool.wakeOne()
+				}
 			}
-		}
-		stop := context.AfterFunc(ctx, func() { c.raw.Close() })
-		err = c.transact(env, *buf, headroom)
-		alive := stop()
-		switch {
-		case err == nil && alive:
-			s.pool.put(c)
-			return nil
-		case err == nil:
-			c.raw.Close()
-			return nil
-		}
-		c.raw.Close()
-		if reused && alive && errors.Is(err, errStale) {
-			// Its idle peers are likely as old: drop them too.
-			s.pool.drain()
 			continue
 		}
-		return s.sendErr(ctx, err)
+		p.waiting = !p.taken
+		s.pool.mu.Unlock()
+		select {
+		case err := <-p.done:
+			return false, err
+		case <-p.wake:
+		case <-ctx.Done():
+		}
+		s.pool.mu.Lock()
+		p.waiting = false
+		if err := ctx.Err(); err != nil {
+			taken := p.taken
+			if !taken {
+				s.pool.remove(p)
+			}
+			s.pool.mu.Unlock()
+			return taken, s.sendErr(ctx, fmt.Errorf("waiting for a connection: %w", err))
+		}
 	}
+}
+
+// claim takes an idle connection and a batch to send on it, p first,
+// when p is still waiting and a connection is idle.
+func (p *pool) claim(mine *pending) (*conn, []*pending) {
+	if mine.taken {
+		return nil, nil
+	}
+	c := p.take()
+	if c == nil {
+		return nil, nil
+	}
+	batch := []*pending{mine}
+	size := len(mine.msg())
+	if c.pipelining && c.chunking {
+		room := min(maxBatch, maxPerConn-c.sent)
+		for _, q := range p.queue {
+			if len(batch) >= room || size+len(q.msg()) > maxBatchBytes {
+				break
+			}
+			if q != mine {
+				batch = append(batch, q)
+				size += len(q.msg())
+			}
+		}
+	}
+	for _, q := range batch {
+		q.taken = true
+	}
+	p.queue = slices.DeleteFunc(p.queue, func(q *pending) bool { return q.taken })
+	return c, batch
+}
+
+// take returns the most recently used idle connection, or nil; it closes
+// the ones idle too long.
+func (p *pool) take() *conn {
+	for len(p.idle) > 0 {
+		c := p.idle[len(p.idle)-1]
+		p.idle = p.idle[:len(p.idle)-1]
+		if time.Since(c.idleAt) < idleTimeout {
+			return c
+		}
+		p.open--
+		go quit(c)
+	}
+	return nil
+}
+
+// remove takes q out of the queue.
+func (p *pool) remove(q *pending) {
+	if i := slices.Index(p.queue, q); i >= 0 {
+		p.queue = slices.Delete(p.queue, i, i+1)
+	}
+}
+
+// wakeOne wakes the oldest message waiting for a connection, if any.
+func (p *pool) wakeOne() {
+	for _, q := range p.queue {
+		if q.waiting {
+			q.waiting = false
+			select {
+			case q.wake <- struct{}{}:
+			default:
+			}
+			return
+		}
+	}
+}
+
+// run sends batch on c, answers each message's send or queues the message
+// again, and releases c.
+func (s *SMTP) run(ctx context.Context, c *conn, batch []*pending) {
+	reused := c.sent > 0
+	stop := context.AfterFunc(ctx, func() { c.raw.Close() })
+	var errs []error
+	if len(batch) == 1 {
+		errs = []error{batch[0].transactOn(c)}
+	} else {
+		errs = c.transactBatch(batch)
+	}
+	alive := stop()
+	ok := alive
+	s.pool.mu.Lock()
+	defer s.pool.mu.Unlock()
+	var again []*pending
+	for i, err := range errs {
+		q := batch[i]
+		switch {
+		case err == nil:
+			q.done <- nil
+			continue
+		case reused && alive && errors.Is(err, errStale):
+			// Nothing was sent: again, on a fresh connection. Its idle
+			// peers are likely as old: drop them too.
+			s.pool.drainLocked()
+			q.taken = false
+			again = append(again, q)
+		case i > 0:
+			// Another send's message: ctx is not its.
+			q.done <- s.sendErr(context.Background(), err)
+		default:
+			q.done <- s.sendErr(ctx, err)
+		}
+		ok = false
+	}
+	if len(again) > 0 {
+		s.pool.queue = append(again, s.pool.queue...)
+	}
+	c.sent += len(batch)
+	s.pool.release(c, !ok)
+	for _, q := range again {
+		if q.waiting {
+			q.waiting = false
+			select {
+			case q.wake <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// transactOn sends q alone on c.
+func (q *pending) transactOn(c *conn) error {
+	return c.transact(q.env, q.buf, q.at)
 }
 
 func (s *SMTP) sendErr(ctx context.Context, err error) error {
@@ -120,6 +279,9 @@ func (s *SMTP) dial(ctx context.Context) (*conn, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if s.wrap != nil {
+		raw = s.wrap(raw)
 	}
 	stop := context.AfterFunc(ctx, func() { raw.Close() })
 	raw.SetDeadline(time.Now().Add(commandTimeout))
@@ -164,45 +326,31 @@ func (s *SMTP) handshake(raw net.Conn) (*conn, error) {
 	return &conn{c: c, raw: raw, pipelining: has("PIPELINING"), chunking: has("CHUNKING"), smtputf8: has("SMTPUTF8")}, nil
 }
 
-// take returns the most recently used idle connection, or nil; it closes
-// the ones idle too long.
-func (p *pool) take() *conn {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for len(p.idle) > 0 {
-		c := p.idle[len(p.idle)-1]
-		p.idle = p.idle[:len(p.idle)-1]
-		if time.Since(c.idleAt) < idleTimeout {
-			return c
-		}
+// release makes c available again (idle), or closes it when it failed,
+// has carried enough or the pool is closed, and wakes a waiting message
+// to take it or open another.
+func (p *pool) release(c *conn, failed bool) {
+	switch {
+	case failed:
+		p.open--
+		c.raw.Close()
+	case p.closed || c.sent >= maxPerConn:
+		p.open--
 		go quit(c)
+	default:
+		c.idleAt = time.Now()
+		p.idle = append(p.idle, c)
 	}
-	return nil
+	p.wakeOne()
 }
 
-// put keeps c for the next message, or closes it when it has carried
-// enough or the pool is closed.
-func (p *pool) put(c *conn) {
-	c.sent++
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed || c.sent >= maxPerConn {
-		go quit(c)
-		return
-	}
-	c.idleAt = time.Now()
-	p.idle = append(p.idle, c)
-}
-
-// drain closes every idle connection.
-func (p *pool) drain() {
-	p.mu.Lock()
-	idle := p.idle
-	p.idle = nil
-	p.mu.Unlock()
-	for _, c := range idle {
+// drainLocked closes every idle connection.
+func (p *pool) drainLocked() {
+	for _, c := range p.idle {
+		p.open--
 		c.raw.Close()
 	}
+	p.idle = nil
 }
 
 // Close says QUIT on the idle connections and closes them; sends after
@@ -212,6 +360,7 @@ func (s *SMTP) Close() error {
 	s.pool.closed = true
 	idle := s.pool.idle
 	s.pool.idle = nil
+	s.pool.open -= len(idle)
 	s.pool.mu.Unlock()
 	for _, c := range idle {
 		quit(c)

@@ -1,7 +1,9 @@
 package email
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -74,41 +76,55 @@ func TestSMTPReusesConnections(t *testing.T) {
 	}
 }
 
+// Concurrent sends share at most maxConns connections, whatever the
+// server offers: with PIPELINING and CHUNKING, waiting messages go in
+// batches; without, one by one. Each arrives once, whole.
 func TestSMTPConcurrentSendsShareBoundedConnections(t *testing.T) {
 	t.Parallel()
-	srv := &server{}
-	srv.start(t)
-	s := newSMTP(t, "smtp://"+srv.addr)
-	m := testMessage(t, "ann@acme.test")
-	const n = 3 * maxConns
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for range n {
-		wg.Go(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			errs <- s.Send(ctx, m)
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
+	eachMode(t, func(t *testing.T, srv *server, s *SMTP) {
+		const n = 3 * maxConns
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		want := map[string][]byte{}
+		for i := range n {
+			m := testMessage(t, fmt.Sprintf("rcpt%d@acme.test", i))
+			b, err := m.Bytes()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want[m.To] = b
+			wg.Go(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				errs <- s.Send(ctx, m)
+			})
 		}
-	}
-	if got := len(srv.messages()); got != n {
-		t.Errorf("server received %d messages, want %d", got, n)
-	}
-	if got := srv.connections(); got > maxConns {
-		t.Errorf("%d connections, want at most %d", got, maxConns)
-	}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		got := srv.messages()
+		if len(got) != n {
+			t.Errorf("server received %d messages, want %d", len(got), n)
+		}
+		for _, r := range got {
+			if w := want[r.rcpt[0]]; !bytes.Equal(r.data, w) {
+				t.Errorf("%s received\n%q\nwant\n%q", r.rcpt[0], r.data, w)
+			}
+			delete(want, r.rcpt[0])
+		}
+		if got := srv.connections(); got > maxConns {
+			t.Errorf("%d connections, want at most %d", got, maxConns)
+		}
+	})
 }
 
-// A connection the server closed while it sat idle is replaced without
-// failing the message, and the message is sent once.
-func TestSMTPStaleConnectionIsReplaced(t *testing.T) {
-	t.Parallel()
+// eachMode runs test once for each of transactModes, in parallel, on a
+// server of its own and a sender to it that takes that mode.
+func eachMode(t *testing.T, test func(t *testing.T, srv *server, s *SMTP)) {
 	for _, mode := range transactModes {
 		t.Run(mode.name, func(t *testing.T) {
 			t.Parallel()
@@ -116,17 +132,26 @@ func TestSMTPStaleConnectionIsReplaced(t *testing.T) {
 			srv.start(t)
 			s := newSMTP(t, "smtp://"+srv.addr)
 			s.without = mode.without
-			sendN(t, s, 1)
-			srv.hangUp()
-			sendN(t, s, 1)
-			if got := len(srv.messages()); got != 2 {
-				t.Errorf("server received %d messages, want 2", got)
-			}
-			if got := srv.connections(); got != 2 {
-				t.Errorf("%d connections, want 2", got)
-			}
+			test(t, srv, s)
 		})
 	}
+}
+
+// A connection the server closed while it sat idle is replaced without
+// failing the message, and the message is sent once.
+func TestSMTPStaleConnectionIsReplaced(t *testing.T) {
+	t.Parallel()
+	eachMode(t, func(t *testing.T, srv *server, s *SMTP) {
+		sendN(t, s, 1)
+		srv.hangUp()
+		sendN(t, s, 1)
+		if got := len(srv.messages()); got != 2 {
+			t.Errorf("server received %d messages, want 2", got)
+		}
+		if got := srv.connections(); got != 2 {
+			t.Errorf("%d connections, want 2", got)
+		}
+	})
 }
 
 func TestSMTPConnectionCarriesBoundedMessages(t *testing.T) {

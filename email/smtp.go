@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"net/textproto"
 	"net/url"
 	"strconv"
@@ -18,8 +19,10 @@ const commandTimeout = 30 * time.Second
 
 // SMTP sends over SMTP. It keeps connections open between messages and
 // sends many messages on each (see pool.go), as mail servers expect of a
-// sender of many messages, and pipelines each message's commands when the
-// server offers it (see transaction.go). It is safe for concurrent use.
+// sender of many messages, pipelines each message's commands when the
+// server offers it (see transaction.go), and messages that waited for a
+// connection go together, in one write when the server offers PIPELINING
+// and CHUNKING (see batch.go). It is safe for concurrent use.
 type SMTP struct {
 	host        string
 	port        int
@@ -34,6 +37,9 @@ type SMTP struct {
 	// them, so that the tests can take each path of transact with one
 	// server.
 	without []string
+	// wrap, when set, wraps each new connection, so that the tests can
+	// watch its writes.
+	wrap func(net.Conn) net.Conn
 }
 
 // NewSMTP returns an SMTP sender for rawURL:
@@ -78,7 +84,7 @@ func NewSMTP(rawURL string) (*SMTP, error) {
 		s.pass, _ = u.User.Password()
 	}
 	s.tlsConfig = &tls.Config{ServerName: s.host, MinVersion: tls.VersionTLS12}
-	s.pool.init()
+	s.pool.limit = maxConns
 	return s, nil
 }
 

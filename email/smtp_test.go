@@ -39,12 +39,23 @@ type server struct {
 	rcptErr     error
 	dataBlock   chan struct{} // when set, DATA waits for it to close
 	discard     bool          // count messages only (benchmarks)
+	// dataGate, when set, holds each message's content until it can take
+	// a token from it; the test sends them.
+	dataGate chan struct{}
+	// refuse lists, by recipient, the replies to its RCPT commands in
+	// turn (nil: accept); then it is accepted.
+	refuse map[string][]error
+	// strict refuses MAIL while a transaction is open, as Postfix does
+	// (go-smtp keeps a transaction whose recipients were all refused
+	// open until RSET).
+	strict bool
 
-	mu    sync.Mutex
-	got   []received
-	count int
-	auth  []string
-	conns []*smtp.Conn // every connection made, in order
+	mu     sync.Mutex
+	got    []received
+	count  int
+	inData int // messages whose content the server has started reading
+	auth   []string
+	conns  []*smtp.Conn // every connection made, in order
 }
 
 type received struct {
@@ -92,6 +103,9 @@ func (s *server) start(t testing.TB) {
 		if s.dataBlock != nil {
 			close(s.dataBlock)
 		}
+		if s.dataGate != nil {
+			close(s.dataGate)
+		}
 		srv.Close()
 		l.Close() // Serve may not have registered l yet: Close alone would miss it
 		<-done
@@ -128,6 +142,9 @@ func (se *session) Mail(from string, _ *smtp.MailOptions) error {
 	if se.s.user != "" && !se.authed {
 		return smtp.ErrAuthRequired
 	}
+	if se.s.strict && se.cur.from != "" {
+		return &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "nested MAIL command"}
+	}
 	se.cur = received{from: from}
 	return nil
 }
@@ -136,11 +153,26 @@ func (se *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if se.s.rcptErr != nil {
 		return se.s.rcptErr
 	}
+	se.s.mu.Lock()
+	var refusal error
+	if rs := se.s.refuse[to]; len(rs) > 0 {
+		refusal, se.s.refuse[to] = rs[0], rs[1:]
+	}
+	se.s.mu.Unlock()
+	if refusal != nil {
+		return refusal
+	}
 	se.cur.rcpt = append(se.cur.rcpt, to)
 	return nil
 }
 
 func (se *session) Data(r io.Reader) error {
+	se.s.mu.Lock()
+	se.s.inData++
+	se.s.mu.Unlock()
+	if se.s.dataGate != nil {
+		<-se.s.dataGate
+	}
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return err
