@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/textproto"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -71,12 +72,18 @@ func (c *conn) batchCommands(p *pending, first bool) string {
 // caller closes it.
 func (c *conn) transactBatch(batch []*pending) []error {
 	c.raw.SetDeadline(time.Now().Add(commandTimeout))
-	b := c.out[:0]
+	size := 0
+	for _, p := range batch {
+		size += len(p.msg()) + len(p.env.from) + len(p.env.to) + 64
+	}
+	out := getBatchBuffer(size)
+	defer batchBuffers.Put(out)
+	b := (*out)[:0]
 	for i, p := range batch {
 		b = append(b, c.batchCommands(p, i == 0)...)
 		b = append(b, p.msg()...)
 	}
-	c.out = b
+	*out = b
 	errs := make([]error, len(batch))
 	w := c.c.Text.W
 	w.Write(b) // larger than bufio's buffer: one write
@@ -105,6 +112,18 @@ func (c *conn) transactBatch(batch []*pending) []error {
 		errs[i] = err
 	}
 	return errs
+}
+
+// batchBuffers are reused for writing batches, apart from buffers (a
+// batch's would make every message's as large).
+var batchBuffers sync.Pool
+
+func getBatchBuffer(size int) *[]byte {
+	if b, ok := batchBuffers.Get().(*[]byte); ok && cap(*b) >= size {
+		return b
+	}
+	b := make([]byte, 0, max(size, maxBatchBytes+maxBatch*1024))
+	return &b
 }
 
 // isReply reports whether err is, or wraps, a reply of the server's.

@@ -55,7 +55,7 @@ func item(k herald.EventKey, number int, fields []field) digestItem {
 		case isLink(f.Value):
 			links = append(links, f)
 		case strings.HasSuffix(f.Name, "_id"):
-			facts = append(facts, label(f.Name)+" "+f.Value)
+			facts = append(facts, keptLabel(f.Name)+" "+f.Value)
 		}
 	}
 	it.Facts = strings.Join(facts, " · ")

@@ -172,6 +172,14 @@ func validHeaderName(k string) bool {
 // line separators with spaces, so that names from the payload can neither
 // break a header nor forge lines in a body.
 func clean(s string) string {
+	// Printable ASCII, the usual case, has nothing to replace.
+	i := 0
+	for i < len(s) && s[i] >= ' ' && s[i] < 0x7f {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
 	return strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
 			return ' '

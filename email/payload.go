@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -145,6 +147,28 @@ func get(fields []field, name string) string {
 		}
 	}
 	return ""
+}
+
+// labels keeps label's results by field name: payloads carry the few
+// names of the catalog's fields, and making each label again showed in
+// profiles. At most maxLabels are kept, so odd payloads cannot grow it.
+var (
+	labels     sync.Map // field name → label
+	labelsKept atomic.Int32
+)
+
+const maxLabels = 1024
+
+// keptLabel is label(name), kept.
+func keptLabel(name string) string {
+	if l, ok := labels.Load(name); ok {
+		return l.(string)
+	}
+	l := label(name)
+	if labelsKept.Add(1) <= maxLabels {
+		labels.Store(name, l)
+	}
+	return l
 }
 
 // label turns a payload field name into a label for people:

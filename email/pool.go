@@ -45,9 +45,6 @@ type conn struct {
 	smtputf8   bool // the server offers SMTPUTF8 (RFC 6531)
 	sent       int
 	idleAt     time.Time
-	// out holds a batch's commands and messages while they are written:
-	// kept for the connection's next batch (batch.go).
-	out []byte
 }
 
 // Send delivers m to its one recipient, on an idle connection or a new

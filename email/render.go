@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"herald"
 	"herald/catalog"
@@ -176,14 +177,19 @@ func (n Notification) account(fields []field) string {
 // rows lays fields out for the templates, the text part's labels padded
 // so that the values align.
 func rows(fields []field) []row {
+	out := make([]row, 0, len(fields))
 	width := 0
 	for _, f := range fields {
-		width = max(width, len(label(f.Name))+1)
+		l := keptLabel(f.Name)
+		width = max(width, len(l)+1)
+		out = append(out, row{Label: l, Value: f.Value, Link: isLink(f.Value)})
 	}
-	out := make([]row, 0, len(fields))
-	for _, f := range fields {
-		l := label(f.Name)
-		out = append(out, row{Label: l, Padded: fmt.Sprintf("%-*s ", width, l+":"), Value: f.Value, Link: isLink(f.Value)})
+	// "%-*s " of the label and its colon: padded with spaces to width
+	// runes, then one more.
+	spaces := strings.Repeat(" ", width+1)
+	for i := range out {
+		l := out[i].Label
+		out[i].Padded = l + ":" + spaces[min(utf8.RuneCountInString(l)+1, width):]
 	}
 	return out
 }

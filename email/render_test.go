@@ -2,6 +2,7 @@ package email
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -329,6 +330,27 @@ func TestLabel(t *testing.T) {
 	} {
 		if got := label(in); got != want {
 			t.Errorf("label(%q) = %q, want %q", in, got, want)
+		}
+		for range 2 { // made, then kept
+			if got := keptLabel(in); got != want {
+				t.Errorf("keptLabel(%q) = %q, want %q", in, got, want)
+			}
+		}
+	}
+}
+
+// The text part's labels are padded as fmt's "%-*s " pads them: to the
+// longest label and its colon, counted in runes, and one space more.
+func TestRowsPadding(t *testing.T) {
+	t.Parallel()
+	fields := []field{{Name: "run_id"}, {Name: "ünïcödé_field"}, {Name: "a"}, {Name: "integration_name"}, {Name: "日本"}}
+	width := 0
+	for _, f := range fields {
+		width = max(width, len(label(f.Name))+1)
+	}
+	for i, r := range rows(fields) {
+		if want := fmt.Sprintf("%-*s ", width, label(fields[i].Name)+":"); r.Padded != want {
+			t.Errorf("%s padded %q, want %q", fields[i].Name, r.Padded, want)
 		}
 	}
 }
