@@ -24,7 +24,7 @@ type reservation struct {
 // false when it has none (or w is nil). Each successful reserve must be
 // followed by hand.
 func (w *Worker) reserve(ds []herald.Delivery) (reservation, bool) {
-	if w == nil || !w.cfg.Store.HandsOver() {
+	if w == nil {
 		return reservation{}, false
 	}
 	var r reservation
@@ -44,7 +44,7 @@ func (w *Worker) reserve(ds []herald.Delivery) (reservation, bool) {
 	q := w.q
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if !q.open || q.held()+r.n > w.cfg.Concurrency || q.unrecorded+r.n > 2*w.cfg.Concurrency {
+	if !q.open || q.held()-q.claiming+r.n > w.cfg.Concurrency || q.unrecorded+r.n > 2*w.cfg.Concurrency {
 		return r, false
 	}
 	for i, h := range r.hosts {

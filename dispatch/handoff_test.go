@@ -45,8 +45,7 @@ func (h *harness) warm(obs *taken) {
 
 // TestIngestHandsDeliveriesToItsWorker: with room, every delivery ingest
 // writes reaches the worker of its process without a claim, and is sent
-// and recorded. PostgreSQL's group ingest hands nothing over: there the
-// claim takes them all.
+// and recorded.
 func TestIngestHandsDeliveriesToItsWorker(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		obs := &taken{}
@@ -73,10 +72,8 @@ func TestIngestHandsDeliveriesToItsWorker(t *testing.T) {
 			t.Errorf("%d webhooks arrived, want %d", got, events)
 		}
 		handed, claimed := obs.handed.Load(), obs.claimed.Load()
-		if want := int64(2 * events); s.HandsOver() && (handed != want || claimed != 0) {
+		if want := int64(2 * events); handed != want || claimed != 0 {
 			t.Errorf("handed over %d, claimed %d; want all %d handed over", handed, claimed, want)
-		} else if !s.HandsOver() && (handed != 0 || claimed != want) {
-			t.Errorf("handed over %d, claimed %d; want all %d claimed", handed, claimed, want)
 		}
 	})
 }

@@ -43,7 +43,7 @@ func processCPU(b *testing.B) time.Duration {
 func BenchmarkDeliverySigned(b *testing.B) {
 	for _, scheme := range []herald.SigningScheme{herald.SigningNone, herald.SigningHMAC, herald.SigningEd25519} {
 		b.Run(string(scheme), func(b *testing.B) {
-			s, got := benchWebhookAccount(b, scheme)
+			s, got := benchWebhookAccount(b, "sqlite:"+filepath.Join(b.TempDir(), "herald.db"), scheme)
 			b.StopTimer()
 			ingestRunFailed(b, s, b.N)
 			wctx, cancel := context.WithCancel(context.Background())
@@ -64,12 +64,12 @@ func BenchmarkDeliverySigned(b *testing.B) {
 	}
 }
 
-// benchWebhookAccount opens a SQLite store whose account 1 sends
+// benchWebhookAccount opens the store at url, whose account 1 sends
 // run_failed webhooks, signed with scheme, to a loopback receiver; got
 // counts those that arrived.
-func benchWebhookAccount(b *testing.B, scheme herald.SigningScheme) (*store.Store, *atomic.Int64) {
+func benchWebhookAccount(b *testing.B, url string, scheme herald.SigningScheme) (*store.Store, *atomic.Int64) {
 	b.Helper()
-	s := storetest.Open(b, "sqlite:"+filepath.Join(b.TempDir(), "herald.db"))
+	s := storetest.Open(b, url)
 	got := new(atomic.Int64)
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)

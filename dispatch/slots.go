@@ -9,15 +9,19 @@ import (
 
 // slots tracks the jobs a worker holds (at most Concurrency): sending,
 // and waiting for a slot of their host (at most PerHost each). Room is
-// also reserved for a claim in progress and for deliveries ingest is
-// writing to hand over (handoff.go); mu guards it all, as ingest calls
-// reserve and hand from its own goroutines.
+// also kept for a claim in progress and for deliveries ingest is writing
+// to hand over (handoff.go); mu guards it all, as ingest reserves and hands
+// over from its own goroutines. A handoff does not wait for a claim: what
+// is handed over while a claim runs may take the worker past Concurrency
+// by that much, until its sends return (a claim runs once a poll when
+// ingest hands everything over).
 type slots struct {
 	mu       sync.Mutex
 	w        *Worker
 	sending  int
 	queued   int
-	reserved int            // room kept for a claim or handoffs in progress
+	claiming int            // room kept for the claim in progress
+	reserved int            // room kept for handoffs in progress
 	hostKept map[string]int // of reserved, webhooks to each host
 	// unrecorded counts jobs taken (claimed or handed over) whose
 	// outcome is not yet written.
@@ -37,15 +41,15 @@ func newSlots(w *Worker) *slots {
 }
 
 // held is how much of Concurrency is taken or promised.
-func (q *slots) held() int { return q.sending + q.queued + q.reserved }
+func (q *slots) held() int { return q.sending + q.queued + q.reserved + q.claiming }
 
-// claimRoom reserves what room is left for a claim, and returns it; Run
-// gives it back when the claim returns.
+// claimRoom keeps what room is left for a claim, and returns it; Run gives
+// it back when the claim returns.
 func (q *slots) claimRoom() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	n := max(0, q.w.cfg.Concurrency-q.held())
-	q.reserved += n
+	q.claiming = n
 	return n
 }
 

@@ -199,7 +199,7 @@ func (w *Worker) Run(ctx context.Context) error {
 				w.cfg.Observer.Taken("claimed", len(jobs))
 			}
 			q.mu.Lock()
-			q.reserved -= limit
+			q.claiming = 0
 			q.unrecorded += len(jobs)
 			for _, j := range jobs {
 				q.add(j)

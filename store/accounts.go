@@ -167,9 +167,9 @@ type Recipients struct {
 
 	// version is what the read saw, on PostgreSQL (pgrecipients.go).
 	version *recipientsVersion
-	// signing, on SQLite, is the keys that sign the account's webhooks
-	// (newest first, ending overlaps included), for the jobs ingest hands
-	// over (handoff.go); the claim reads them itself.
+	// signing is the keys that sign the account's webhooks (newest
+	// first, ended overlaps included), for the jobs ingest hands over
+	// (handoff.go); the claim reads them itself.
 	signing []herald.SigningKey
 }
 
@@ -185,11 +185,6 @@ func (s *Store) Recipients(ctx context.Context, accountID int64) (Recipients, er
 	}
 	start := time.Now()
 	r, err := s.readRecipients(ctx, accountID)
-	if err == nil && r.Settings.WebhookURL != "" {
-		// Signing changes go through Transact, which marks the copy stale.
-		// Every key is kept; each job leaves out those ended by its time.
-		r.signing, err = s.SigningKeys(ctx, accountID, time.Time{})
-	}
 	if err == nil {
 		s.recipients.put(accountID, r, gen, start)
 	}
@@ -229,6 +224,13 @@ func (s *Store) readRecipients(ctx context.Context, accountID int64) (Recipients
 	}
 	if r.Settings, err = s.settings(u, events, retry); err != nil {
 		return r, err
+	}
+	if r.Settings.WebhookURL != "" {
+		// Every key, also those whose overlap has ended: each job leaves
+		// those out at its own time (handoff.go).
+		if r.signing, err = s.SigningKeys(ctx, accountID, time.Time{}); err != nil {
+			return r, err
+		}
 	}
 	s.pgRecipients.put(r)
 	return r, nil

@@ -40,7 +40,7 @@ type Inserted struct {
 // Insert is InsertEventFor that may also hand the event's deliveries over
 // to a worker of this process (h non-nil; see handoff.go).
 func (s *Store) Insert(ctx context.Context, r Recipients, ev herald.Event, ds []herald.Delivery, h *Handoff) (Inserted, error) {
-	ins, err := s.newEventInsert(ctx, ev, ds, s.handoff(h))
+	ins, err := s.newEventInsert(ctx, ev, ds, h)
 	if err != nil {
 		return Inserted{Event: ev}, fmt.Errorf("store: insert event: %w", err)
 	}
@@ -63,8 +63,8 @@ func (s *Store) Insert(ctx context.Context, r Recipients, ev herald.Event, ds []
 	}
 	if ins.created {
 		jobs := ins.jobs(r, ds)
-		if len(jobs) < ins.due {
-			s.notify(ctx) // some are for the claim
+		if ins.claimable() {
+			s.notify(ctx)
 		}
 		return Inserted{Event: ev, Deliveries: ds, Created: true, Jobs: jobs}, nil
 	}
@@ -94,13 +94,12 @@ type eventInsert struct {
 
 // insertEventSQL and insertDeliveriesSQL start the INSERTs of an event and
 // of its deliveries; deliveryRow holds one delivery's values, in the order
-// of insertDeliveriesSQL's columns then the lease's (the one-transaction
-// path's INSERT; PostgreSQL's group statement leaves the lease out).
+// of insertDeliveriesSQL's columns.
 const (
 	insertEventSQL      = `INSERT INTO events (` + eventColumns + `)`
-	deliveryInsertCols  = `id, event_id, seq, account_id, event_key, channel, target, host, is_test, status, attempts, next_attempt_at, created_at, error, completed_at`
-	insertDeliveriesSQL = `INSERT INTO deliveries (` + deliveryInsertCols + `)`
-	deliveryCols        = 17
+	insertDeliveriesSQL = `INSERT INTO deliveries (id, event_id, seq, account_id, event_key, channel, target, host, is_test, status, attempts,
+		next_attempt_at, created_at, error, completed_at, lease_owner, lease_until)`
+	deliveryCols = 17
 )
 
 type deliveryRow struct {
@@ -178,7 +177,7 @@ func (s *Store) newEventInsert(ctx context.Context, ev herald.Event, ds []herald
 	return ins, err
 }
 
-var insertDeliveries = multiRow{prefix: `INSERT INTO deliveries (` + deliveryInsertCols + `, lease_owner, lease_until) VALUES `, cols: deliveryCols}
+var insertDeliveries = multiRow{prefix: insertDeliveriesSQL + ` VALUES `, cols: deliveryCols}
 
 // exec runs the writes in tx; created is false when the idempotency key
 // was taken, and then nothing was written.

@@ -21,19 +21,13 @@ import (
 // never gets them (the ingest call's context ended before the commit was
 // known), they become due again when the lease runs out.
 //
-// Only SQLite hands deliveries over: PostgreSQL's group ingest
-// (pgevents.go) writes no leases, and there the claim stays.
+// The keys that sign the webhooks come with the recipients ingest planned
+// from (Recipients.signing): a signing change touches the account's row,
+// so a copy kept on PostgreSQL is found stale by the insert's check
+// (pgrecipients.go), and one kept on SQLite is dropped (Transact).
 type Handoff struct {
 	Owner string
 	Until time.Time
-}
-
-// handoff is h where deliveries can be handed over, else nil.
-func (s *Store) handoff(h *Handoff) *Handoff {
-	if h == nil || s.dialect != SQLite {
-		return nil
-	}
-	return h
 }
 
 // holds reports whether the email d may wait for a digest (decided in the
@@ -91,5 +85,13 @@ func signingAt(keys []herald.SigningKey, now time.Time) []herald.SigningKey {
 	return out
 }
 
-// HandsOver reports whether Insert hands deliveries over on this engine.
-func (s *Store) HandsOver() bool { return s.dialect == SQLite }
+// claimable reports whether ins leaves deliveries due for a claim.
+func (ins *eventInsert) claimable() bool {
+	leased := 0
+	for _, r := range ins.rows {
+		if r.leaseOwner != "" {
+			leased++
+		}
+	}
+	return ins.due > leased
+}

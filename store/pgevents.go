@@ -16,21 +16,26 @@ import (
 // group) is skipped with its deliveries, as alone; so is an event planned
 // from recipients that changed since (pgrecipients.go). Events that may hold
 // emails for a digest take batch.go's path, which runs the digest's reads.
+// The notification goes only when an event left deliveries for the claim:
+// those handed over to a worker (handoff.go) need no claim, here or in
+// another process.
 const insertEventsPG = `WITH v AS (SELECT u.*, (u.version IS NULL OR EXISTS (SELECT FROM accounts a` + webhookHealthJoin + `
 		WHERE a.id = u.account_id AND a.xmin::text = u.version AND h.disabled_at IS NOT DISTINCT FROM u.disabled_at)) AS current
-	FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::bigint[], $24::text[], $25::bigint[])
-		AS u(id, account_id, event_key, idempotency_key, fingerprint, occurred_at, payload, created_at, version, disabled_at)),
+	FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::bigint[], $24::text[], $25::bigint[],
+		$28::bool[])
+		AS u(id, account_id, event_key, idempotency_key, fingerprint, occurred_at, payload, created_at, version, disabled_at, claimable)),
 e AS (` + insertEventSQL + `
 	SELECT id, account_id, event_key, idempotency_key, fingerprint, occurred_at, payload, created_at FROM v WHERE current
 	ON CONFLICT DO NOTHING RETURNING id),
 d AS (` + insertDeliveriesSQL + `
 	SELECT * FROM unnest($9::text[], $10::text[], $11::int[], $12::bigint[], $13::text[], $14::text[], $15::text[], $16::text[],
-		$17::int[], $18::text[], $19::int[], $20::bigint[], $21::bigint[], $22::text[], $23::bigint[])
-		AS u(id, event_id, seq, account_id, event_key, channel, target, host, is_test, status, attempts, next_attempt_at, created_at, error, completed_at)
+		$17::int[], $18::text[], $19::int[], $20::bigint[], $21::bigint[], $22::text[], $23::bigint[], $26::text[], $27::bigint[])
+		AS u(id, event_id, seq, account_id, event_key, channel, target, host, is_test, status, attempts, next_attempt_at, created_at, error, completed_at,
+			lease_owner, lease_until)
 	WHERE u.event_id IN (SELECT id FROM e))
 SELECT id, true FROM e
 UNION ALL SELECT id, false FROM v WHERE NOT current
-UNION ALL SELECT NULL, NULL FROM pg_notify('` + notifyChannel + `', '') WHERE EXISTS (SELECT FROM e)`
+UNION ALL SELECT NULL, NULL FROM pg_notify('` + notifyChannel + `', '') WHERE EXISTS (SELECT FROM e JOIN v USING (id) WHERE v.claimable)`
 
 // commitEvents is the events batcher's commit (PostgreSQL). If the group's
 // statement fails, each ingest is tried again alone, so one bad event fails
@@ -70,11 +75,12 @@ func (s *Store) insertEvents(ctx context.Context, batch []batchReq) (map[string]
 		accounts, occurred, at   []int64
 		idem, versions           []*string
 		disabled                 []*int64
+		claimable                []bool
 		d                        struct {
-			id, event, key, channel, target, host, status, errors []string
-			seq, test, attempts                                   []int32
-			account, next, created                                []int64
-			completed                                             []*int64
+			id, event, key, channel, target, host, status, errors, owner []string
+			seq, test, attempts                                          []int32
+			account, next, created, until                                []int64
+			completed                                                    []*int64
 		}
 	)
 	for _, r := range batch {
@@ -101,6 +107,7 @@ func (s *Store) insertEvents(ctx context.Context, batch []batchReq) (map[string]
 		}
 		versions = append(versions, version)
 		disabled = append(disabled, disabledAt)
+		claimable = append(claimable, r.event.claimable())
 		for _, row := range r.event.rows {
 			d.id = append(d.id, row.id)
 			d.event = append(d.event, row.eventID)
@@ -117,11 +124,13 @@ func (s *Store) insertEvents(ctx context.Context, batch []batchReq) (map[string]
 			d.created = append(d.created, row.createdAt)
 			d.errors = append(d.errors, row.error)
 			d.completed = append(d.completed, row.completedAt)
+			d.owner = append(d.owner, row.leaseOwner)
+			d.until = append(d.until, row.leaseUntil)
 		}
 	}
 	rows, err := st.QueryContext(ctx, ids, accounts, keys, idem, fps, occurred, payloads, at,
 		d.id, d.event, d.seq, d.account, d.key, d.channel, d.target, d.host, d.test, d.status, d.attempts, d.next, d.created, d.errors, d.completed,
-		versions, disabled)
+		versions, disabled, d.owner, d.until, claimable)
 	if err != nil {
 		return nil, err
 	}

@@ -88,3 +88,55 @@ func TestCachedRecipientsAreCheckedWhenTheEventIsWritten(t *testing.T) {
 		}
 	}
 }
+
+// Keys ride with the recipients a process keeps, for the jobs it hands
+// over: when another process changes the account's signing, an event
+// planned from the kept copy is refused, and the copy read again carries
+// the new key alone, so no webhook is signed with a key that no longer
+// signs.
+func TestHandedJobsSignWithKeysChangedByAnotherProcess(t *testing.T) {
+	url := storetest.PostgresURL(t)
+	a, b := storetest.Open(t, url), storetest.Open(t, url)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	if _, _, err := a.PutAccount(ctx, 1, "Acme"); err != nil {
+		t.Fatal(err)
+	}
+	st := herald.DefaultSettings()
+	st.WebhookURL = "https://h.test/x?t=1"
+	if err := a.PutSettings(ctx, 1, st); err != nil {
+		t.Fatal(err)
+	}
+	sign := func(s *store.Store) herald.SigningKey {
+		t.Helper()
+		k := herald.NewSigningKey(1, herald.SigningHMAC, now)
+		if err := s.ChangeSigning(ctx, 1, &k, now, now); err != nil { // no overlap: the old key stops at once
+			t.Fatal(err)
+		}
+		return k
+	}
+	sign(a)
+	kept, err := a.CachedRecipients(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := sign(b)
+	handoff := &store.Handoff{Owner: "w", Until: now.Add(time.Minute)}
+	ev, ds := newEvent(1, "", now)
+	if _, err := a.Insert(ctx, kept, ev, ds, handoff); !errors.Is(err, store.ErrRecipientsChanged) {
+		t.Fatalf("event planned before the signing change: err %v, want ErrRecipientsChanged", err)
+	}
+	r, err := a.CachedRecipients(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := a.Insert(ctx, r, ev, ds, handoff)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range in.Jobs {
+		if j.Delivery.Channel == herald.ChannelWebhook && (len(j.Signing) != 1 || j.Signing[0].ID != next.ID) {
+			t.Errorf("the handed webhook is signed with %+v, want only the new key %s", j.Signing, next.ID)
+		}
+	}
+}

@@ -78,11 +78,16 @@ func (s *Store) signingKeysOf(ctx context.Context, accounts []int64, now time.Ti
 // at once. Keys whose overlap is over are deleted.
 func (s *Store) ChangeSigning(ctx context.Context, accountID int64, next *herald.SigningKey, overlapEnds, now time.Time) error {
 	err := s.Transact(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM accounts WHERE id = $1`, accountID).Scan(&n); err != nil {
+		// The account's row is written (its values unchanged), so a copy
+		// of its recipients, which carries its keys, kept by any process
+		// on PostgreSQL is found stale at the next insert (pgrecipients.go).
+		res, err := tx.ExecContext(ctx, `UPDATE accounts SET updated_at = updated_at WHERE id = $1`, accountID)
+		if err != nil {
 			return err
 		}
-		if n == 0 {
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
 			return herald.ErrNotFound
 		}
 		if next == nil || !overlapEnds.After(now) {
@@ -102,7 +107,7 @@ func (s *Store) ChangeSigning(ctx context.Context, accountID int64, next *herald
 		if next.PublicKey != nil {
 			public = base64.StdEncoding.EncodeToString(next.PublicKey)
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO signing_keys (id, account_id, scheme, secret, public_key, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		_, err = tx.ExecContext(ctx, `INSERT INTO signing_keys (id, account_id, scheme, secret, public_key, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 			next.ID, accountID, string(next.Scheme), s.seal(base64.StdEncoding.EncodeToString(next.Secret)), public, millis(next.CreatedAt))
 		return err
 	})
