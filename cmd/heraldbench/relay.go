@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/smtp"
 	"os"
 	"os/signal"
 	"strconv"
@@ -20,14 +21,21 @@ import (
 // The relay is the yardstick: the least a service doing Herald's job can
 // do, with no storage. It accepts POST /api/v1/events, answers 202, and
 // POSTs a webhook body (the event's data plus account_id) to the account's
-// URL from 32 senders, as Herald sends at most 32 at once to one host. It
-// runs as a child process of heraldbench (this same binary, started with
-// relayEnv set), like herald, so both pay for a process of their own.
+// URL from 32 senders, as Herald sends at most 32 at once to one host. In
+// the realistic mode it also sends each event to every address of
+// relayEmailsEnv over SMTP, a plain message per recipient, from 16
+// connections (as many as Herald keeps), one net/smtp transaction after
+// another. It runs as a child process of heraldbench (this same binary,
+// started with relayEnv set), like herald, so both pay for a process of
+// their own.
 const (
-	relayEnv      = "HERALDBENCH_RELAY"       // set to "1" to run as the relay
-	relayHooksEnv = "HERALDBENCH_RELAY_HOOKS" // account=url,account=url
-	relaySenders  = 32
-	relayQueue    = 1 << 20 // the relay's queue: bounded, in memory
+	relayEnv       = "HERALDBENCH_RELAY"        // set to "1" to run as the relay
+	relayHooksEnv  = "HERALDBENCH_RELAY_HOOKS"  // account=url,account=url
+	relaySMTPEnv   = "HERALDBENCH_RELAY_SMTP"   // host:port of the mail sink; unset: no emails
+	relayEmailsEnv = "HERALDBENCH_RELAY_EMAILS" // addr,addr: each event's recipients
+	relaySenders   = 32
+	relayMailers   = 16
+	relayQueue     = 1 << 20 // the relay's queues: bounded, in memory
 )
 
 // relayMain serves until SIGTERM; it logs "herald serving" with its
@@ -55,10 +63,11 @@ func relayMain() int {
 		id   string
 	}
 	queue := make(chan hook, relayQueue)
+	var wg sync.WaitGroup
+	mails, emails := relayMail(&wg, os.Getenv(relaySMTPEnv), os.Getenv(relayEmailsEnv))
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
 		MaxIdleConnsPerHost: relaySenders, MaxConnsPerHost: relaySenders, DisableCompression: true,
 	}}
-	var wg sync.WaitGroup
 	for range relaySenders {
 		wg.Go(func() {
 			for h := range queue {
@@ -99,9 +108,19 @@ func relayMain() int {
 			http.Error(w, `{"error":{"code":"busy"}}`, http.StatusServiceUnavailable)
 			return
 		}
+		answer := fmt.Sprintf(`{"id":%q,"channel":"webhook","status":"pending"}`, id)
+		for i, to := range emails {
+			select {
+			case mails <- mail{to: to, body: body}:
+			default:
+				http.Error(w, `{"error":{"code":"busy"}}`, http.StatusServiceUnavailable)
+				return
+			}
+			answer += fmt.Sprintf(`,{"id":"%s_%d","channel":"email","status":"pending"}`, id, i)
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusAccepted)
-		fmt.Fprintf(w, `{"deliveries":[{"id":%q,"channel":"webhook","status":"pending"}]}`, id)
+		fmt.Fprintf(w, `{"deliveries":[%s]}`, answer)
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
@@ -113,6 +132,62 @@ func relayMain() int {
 	log.Info("herald serving", "addr", ln.Addr().String())
 	srv.Serve(ln)
 	close(queue)
+	close(mails)
 	wg.Wait()
 	return 0
+}
+
+type mail struct {
+	to   string
+	body []byte
+}
+
+// relayMail starts the relay's mailers when addr is set, and returns their
+// queue and each event's recipients (none without addr).
+func relayMail(wg *sync.WaitGroup, addr, to string) (chan<- mail, []string) {
+	q := make(chan mail, relayQueue)
+	if addr == "" {
+		return q, nil
+	}
+	for range relayMailers {
+		wg.Go(func() {
+			var c *smtp.Client
+			for m := range q {
+				for try := 0; try < 3; try++ {
+					if c == nil {
+						var err error
+						if c, err = smtp.Dial(addr); err != nil {
+							continue
+						}
+					}
+					if err := sendMail(c, m); err != nil {
+						c.Close()
+						c = nil
+						continue
+					}
+					break
+				}
+			}
+			if c != nil {
+				c.Quit()
+			}
+		})
+	}
+	return q, strings.Split(to, ",")
+}
+
+// sendMail sends m as one SMTP transaction on c.
+func sendMail(c *smtp.Client, m mail) error {
+	if err := c.Mail("relay@bench.test"); err != nil {
+		return err
+	}
+	if err := c.Rcpt(m.to); err != nil {
+		return err
+	}
+	w, err := c.Data()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "From: relay@bench.test\r\nTo: %s\r\nSubject: Run failed\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n", m.to, m.body)
+	return w.Close()
 }

@@ -33,9 +33,6 @@ type suite struct {
 	loadStart string
 	rows      []row
 	notes     []string
-	// relayRate is the relay's webhooks/s of the webhook case, the
-	// yardstick of the realistic case.
-	relayRate float64
 }
 
 // row is one line of the table.
@@ -164,13 +161,18 @@ func (s *suite) startHerald(ctx context.Context, dbURL string, env ...string) (*
 	return startHerald(ctx, s.bin, env)
 }
 
-// startRelay starts the relay with a webhook URL per account.
-func (s *suite) startRelay(ctx context.Context, rc *receiver, accts []int64) (*heraldProc, error) {
+// startRelay starts the relay with a webhook URL per account, and the
+// realistic events' emails when mail is set.
+func (s *suite) startRelay(ctx context.Context, rc *receiver, accts []int64, mail *mailSink) (*heraldProc, error) {
 	hooks := make([]string, len(accts))
 	for i, a := range accts {
 		hooks[i] = fmt.Sprintf("%d=%s", a, rc.urls[i])
 	}
-	return startHerald(ctx, s.self, []string{relayEnv + "=1", relayHooksEnv + "=" + strings.Join(hooks, ",")})
+	env := []string{relayEnv + "=1", relayHooksEnv + "=" + strings.Join(hooks, ",")}
+	if mail != nil {
+		env = append(env, relaySMTPEnv+"="+mail.addr, relayEmailsEnv+"="+strings.Join(realisticEmails, ","))
+	}
+	return startHerald(ctx, s.self, env)
 }
 
 // service is a started herald or relay, with the load that drives it.
@@ -191,15 +193,23 @@ func (sv *service) close() {
 	}
 }
 
-// relay starts the relay with a receiver sized for n events.
-func (s *suite) relay(ctx context.Context, n int) (*service, error) {
+// relay starts the relay with a receiver sized for n events; realistic,
+// it also emails each event's three recipients over SMTP to a mail sink.
+func (s *suite) relay(ctx context.Context, n int, realistic bool) (*service, error) {
 	accts := accounts(1)
 	rc, err := startReceiver(accts, n, 0)
 	if err != nil {
 		return nil, err
 	}
 	sv := &service{rc: rc, load: newLoad(accts, rc, n, s.opt.clients)}
-	if sv.proc, err = s.startRelay(ctx, rc, accts); err != nil {
+	if realistic {
+		if sv.mail, err = startMailSink(); err != nil {
+			sv.close()
+			return nil, err
+		}
+		sv.load.mail, sv.load.perEvent = sv.mail, 1+len(realisticEmails)
+	}
+	if sv.proc, err = s.startRelay(ctx, rc, accts, sv.mail); err != nil {
 		sv.close()
 		return nil, err
 	}
