@@ -85,15 +85,21 @@ func (c *conn) transactBatch(batch []*pending) []error {
 	}
 	*out = b
 	errs := make([]error, len(batch))
-	w := c.c.Text.W
-	w.Write(b) // larger than bufio's buffer: one write
-	if err := w.Flush(); err != nil {
-		err = fmt.Errorf("MAIL FROM: %w: %w", errStale, err)
-		for i := range errs {
-			errs[i] = err
+	// The replies are read while the batch is written: a server that
+	// answers each command before it reads the next would stop reading
+	// once its unread answers filled the connection's buffers, and the
+	// write would never end (RFC 2920, section 3.2, asks clients to
+	// avoid that deadlock).
+	wrote := make(chan error, 1)
+	go func() {
+		w := c.c.Text.W
+		w.Write(b) // larger than bufio's buffer: one write
+		err := w.Flush()
+		if err != nil {
+			c.raw.Close() // ends the reads below
 		}
-		return errs
-	}
+		wrote <- err
+	}()
 	r := replies{t: c.c.Text}
 	transaction := []reply{{"RSET", 25}, {"MAIL FROM", 25}, {"RCPT TO", 25}, {"BDAT", 25}}
 	for i := range batch {
@@ -103,13 +109,20 @@ func (c *conn) transactBatch(batch []*pending) []error {
 		}
 		err := r.all(want...)
 		if err != nil && !isReply(err) {
-			// Nothing can be read after this.
+			// Nothing can be read after this; the write may still wait.
+			c.raw.Close()
 			for j := i; j < len(batch); j++ {
 				errs[j] = err
 			}
-			return errs
+			break
 		}
 		errs[i] = err
+	}
+	if err := <-wrote; err != nil && !r.answered {
+		err = fmt.Errorf("MAIL FROM: %w: %w", errStale, err)
+		for i := range errs {
+			errs[i] = err
+		}
 	}
 	return errs
 }

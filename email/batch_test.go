@@ -3,6 +3,7 @@ package email
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"slices"
 	"strings"
@@ -47,6 +48,7 @@ type heldSender struct {
 	wg     sync.WaitGroup
 	errs   map[string]error // by recipient
 	mu     sync.Mutex
+	small  bool // send text-only messages of 2 KB
 }
 
 func newHeldSender(t *testing.T, srv *server) *heldSender {
@@ -55,7 +57,12 @@ func newHeldSender(t *testing.T, srv *server) *heldSender {
 	srv.start(t)
 	h := &heldSender{t: t, srv: srv, s: newSMTP(t, "smtp://"+srv.addr), errs: map[string]error{}}
 	h.s.pool.limit = 1
-	h.s.wrap = func(c net.Conn) net.Conn { return countingConn{c, &h.writes} }
+	h.s.wrap = func(c net.Conn) net.Conn {
+		if srv.smallBuffers {
+			shrinkBuffers(c)
+		}
+		return countingConn{c, &h.writes}
+	}
 	h.send("first@acme.test", time.Minute)
 	waitUntil(t, "the first message to reach the server", func() bool {
 		srv.mu.Lock()
@@ -71,6 +78,9 @@ func (h *heldSender) send(rcpt string, timeout time.Duration) {
 	h.t.Helper()
 	queued := h.queued()
 	m := testMessage(h.t, rcpt)
+	if h.small {
+		m.HTML, m.Text = "", strings.Repeat("A line of the message.\n", 80)
+	}
 	h.wg.Go(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
@@ -243,5 +253,49 @@ func TestSMTPStaleBatchIsQueuedAgain(t *testing.T) {
 	}
 	if s.pool.open != 0 || len(s.pool.idle) != 0 {
 		t.Errorf("%d connections open, %d idle; want none", s.pool.open, len(s.pool.idle))
+	}
+}
+
+// smallBufferListener gives the connections it accepts the smallest
+// socket buffers.
+type smallBufferListener struct{ net.Listener }
+
+func (l smallBufferListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		shrinkBuffers(c)
+	}
+	return c, err
+}
+
+func shrinkBuffers(c net.Conn) {
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetReadBuffer(1)
+		tc.SetWriteBuffer(1)
+	}
+}
+
+// A batch larger than the connection's buffers (both ends' at their
+// smallest), to a server whose answers (which repeat each long address)
+// fill them too, is answered all the same: the answers are read while the
+// batch is written, so neither side waits for the other.
+func TestSMTPBatchLargerThanBuffers(t *testing.T) {
+	t.Parallel()
+	srv := &server{smallBuffers: true}
+	h := newHeldSender(t, srv)
+	h.small = true
+	domain := strings.Repeat("d", 60) + "." + strings.Repeat("e", 60) + "." + strings.Repeat("f", 60) + ".test"
+	var rcpts []string
+	for i := range maxBatch {
+		rcpts = append(rcpts, fmt.Sprintf("%s%02d@%s", strings.Repeat("x", 58), i, domain))
+		h.send(rcpts[i], time.Minute)
+	}
+	for rcpt, err := range h.release(1 + maxBatch) {
+		if err != nil {
+			t.Errorf("%.12s...: %v", rcpt, err)
+		}
+	}
+	if got := len(h.srv.messages()); got != 1+maxBatch {
+		t.Errorf("server received %d messages, want %d", got, 1+maxBatch)
 	}
 }

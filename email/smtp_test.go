@@ -45,6 +45,8 @@ type server struct {
 	// refuse lists, by recipient, the replies to its RCPT commands in
 	// turn (nil: accept); then it is accepted.
 	refuse map[string][]error
+	// smallBuffers gives each connection the smallest socket buffers.
+	smallBuffers bool
 	// strict refuses MAIL while a transaction is open, as Postfix does
 	// (go-smtp keeps a transaction whose recipients were all refused
 	// open until RSET).
@@ -87,6 +89,9 @@ func (s *server) start(t testing.TB) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if s.smallBuffers {
+		l = smallBufferListener{l}
 	}
 	if s.implicitTLS {
 		l = tls.NewListener(l, s.tls)
