@@ -57,3 +57,12 @@ func NewID(prefix string, now time.Time) string {
 	rand.Read(b[6:])
 	return prefix + strings.ToLower(crockford.EncodeToString(b[:]))
 }
+
+// IDBefore is the least id NewID can give at t: every id it gave before
+// t's millisecond sorts below it, every later one at or above. Retention
+// finds the events accepted before a cutoff by their ids with it.
+func IDBefore(prefix string, t time.Time) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(t.UnixMilli())<<16)
+	return prefix + strings.ToLower(crockford.EncodeToString(b[:]))
+}

@@ -105,6 +105,23 @@ func TestNewIDSortsInCreationOrder(t *testing.T) {
 	}
 }
 
+// IDBefore(t) sorts above every id made before t's millisecond and not
+// above any made in it or later.
+func TestIDBeforeSplitsIDsAtTheirMillisecond(t *testing.T) {
+	t.Parallel()
+	for _, at := range []time.Time{time.Date(2026, 5, 4, 12, 0, 0, 0, time.UTC), time.UnixMilli(1<<32 - 1), time.UnixMilli(1)} {
+		bound := herald.IDBefore("evt_", at)
+		for range 200 {
+			if before := herald.NewID("evt_", at.Add(-time.Millisecond)); before >= bound {
+				t.Fatalf("%v: id a millisecond before %q sorts at or above the bound %q", at, before, bound)
+			}
+			if in := herald.NewID("evt_", at); in < bound {
+				t.Fatalf("%v: id of the millisecond %q sorts below the bound %q", at, in, bound)
+			}
+		}
+	}
+}
+
 func TestNewIDIsUniqueOver10000Draws(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 5, 4, 12, 0, 0, 0, time.UTC) // same millisecond: only the random bits differ

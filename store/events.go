@@ -232,6 +232,18 @@ func scanEvent(row interface{ Scan(...any) error }) (herald.Event, error) {
 	return ev, nil
 }
 
+// eventsQuery is Events' query: it reads events_account_id in order
+// (plans_test.go).
+func eventsQuery(accountID int64, after string, limit int) (string, []any) {
+	q := `SELECT ` + eventColumns + ` FROM events WHERE account_id = $1`
+	args := []any{accountID}
+	if after != "" {
+		q += ` AND id < $2`
+		args = append(args, after)
+	}
+	return q + fmt.Sprintf(` ORDER BY id DESC LIMIT %d`, limit), args
+}
+
 // EventByIdempotencyKey returns the account's event with that key.
 func (s *Store) EventByIdempotencyKey(ctx context.Context, accountID int64, key string) (herald.Event, error) {
 	// The writer sees what was just committed even where a reader
@@ -248,13 +260,7 @@ func (s *Store) Event(ctx context.Context, id string) (herald.Event, error) {
 // starting after the cursor (the last id of the previous page; "" for the
 // first page).
 func (s *Store) Events(ctx context.Context, accountID int64, after string, limit int) ([]herald.Event, error) {
-	q := `SELECT ` + eventColumns + ` FROM events WHERE account_id = $1`
-	args := []any{accountID}
-	if after != "" {
-		q += ` AND id < $2`
-		args = append(args, after)
-	}
-	q += fmt.Sprintf(` ORDER BY id DESC LIMIT %d`, limit)
+	q, args := eventsQuery(accountID, after, limit)
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: events: %w", err)

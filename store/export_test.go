@@ -10,6 +10,7 @@ import (
 var (
 	DeliveriesQuery = deliveriesQuery
 	OutboxQuery     = outboxQuery
+	EventsQuery     = eventsQuery
 )
 
 const (

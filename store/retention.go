@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"time"
+
+	"herald"
 )
 
 // Prune deletes up to limit events accepted before cutoff whose deliveries
@@ -15,7 +17,7 @@ import (
 func (s *Store) Prune(ctx context.Context, cutoff time.Time, limit int) (int, error) {
 	var n int64
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, pruneEvents, millis(cutoff), limit)
+		res, err := tx.ExecContext(ctx, pruneEvents, herald.IDBefore("evt_", cutoff), millis(cutoff), limit)
 		if err != nil {
 			return err
 		}
@@ -30,9 +32,12 @@ func (s *Store) Prune(ctx context.Context, cutoff time.Time, limit int) (int, er
 	return int(n), nil
 }
 
-// pruneEvents deletes a batch of old events ($1 cutoff, $2 limit): it
-// reads events_created from the oldest and deliveries_event per event.
+// pruneEvents deletes a batch of old events ($1 the least event id of the
+// cutoff's millisecond, $2 the cutoff, $3 limit): an event's id starts
+// with the time it was accepted (herald.NewID), so the events accepted
+// before the cutoff are the ids below $1, read from the oldest in the
+// primary key's order; deliveries_event is read per event.
 const pruneEvents = `DELETE FROM events WHERE id IN (
-	SELECT e.id FROM events e WHERE e.created_at < $1 AND NOT EXISTS (
-		SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND (d.status = 'pending' OR d.completed_at >= $1))
-	ORDER BY e.created_at LIMIT $2)`
+	SELECT e.id FROM events e WHERE e.id < $1 AND NOT EXISTS (
+		SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND (d.status = 'pending' OR d.completed_at >= $2))
+	ORDER BY e.id LIMIT $3)`
