@@ -29,7 +29,7 @@ func (w *Worker) reserve(ds []herald.Delivery) (reservation, bool) {
 	}
 	var r reservation
 	for _, d := range ds {
-		if d.Status != herald.StatusPending || !(d.NextAttemptAt.IsZero() || d.NextAttemptAt.Equal(d.CreatedAt)) {
+		if !store.DueAtOnce(d) {
 			continue
 		}
 		r.n++

@@ -159,7 +159,7 @@ func (s *Store) newEventInsert(ctx context.Context, ev herald.Event, ds []herald
 			at := millis(d.CompletedAt)
 			r.completedAt = &at
 		}
-		if d.Status == herald.StatusPending && due == d.CreatedAt {
+		if DueAtOnce(d) {
 			ins.due++
 			if h != nil && !ins.digest.holds(d) {
 				r.leaseOwner, r.leaseUntil, r.nextAttemptAt = h.Owner, millis(h.Until), millis(h.Until)

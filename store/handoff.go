@@ -30,6 +30,13 @@ type Handoff struct {
 	Until time.Time
 }
 
+// DueAtOnce reports whether a worker may send d as soon as it is written:
+// pending, due when created. Insert leases these (but emails waiting for
+// a digest) to a Handoff's worker, which keeps room for them beforehand.
+func DueAtOnce(d herald.Delivery) bool {
+	return d.Status == herald.StatusPending && (d.NextAttemptAt.IsZero() || d.NextAttemptAt.Equal(d.CreatedAt))
+}
+
 // holds reports whether the email d may wait for a digest (decided in the
 // transaction), which only the claim may then take.
 func (h *digestHold) holds(d herald.Delivery) bool {
